@@ -1,0 +1,37 @@
+// The one vitest layout every workspace uses: three projects, picked by file name.
+//   *.unit.test.ts  pure logic, no services
+//   *.int.test.ts   real Postgres and Kafka (started by the global setup)
+//   *.e2e.test.ts   whole flows across services
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const globalSetup = fileURLToPath(new URL('./packages/testing/src/global-setup.ts', import.meta.url));
+
+export function workspaceTestConfig() {
+  return defineConfig({
+    test: {
+      projects: [
+        { test: { name: 'unit', include: ['{src,test}/**/*.unit.test.ts'] } },
+        {
+          test: {
+            name: 'int',
+            include: ['{src,test}/**/*.int.test.ts'],
+            globalSetup: [globalSetup],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+        {
+          test: {
+            name: 'e2e',
+            include: ['{src,test}/**/*.e2e.test.ts'],
+            globalSetup: [globalSetup],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  });
+}
