@@ -1,0 +1,3 @@
+export { createTestDatabase, uniqueName, type TestDatabase } from './database.ts';
+export { databaseUrl } from './template.ts';
+export { startInfrastructure, type Infrastructure } from './infrastructure.ts';
