@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type {} from '@postwire/testing';
 
 // Proves that the pinned broker (Kafka 4.1.x, KRaft) works with kafkajs 2.2.4 for what Postwire
 // needs from it: creating topics, producing with acks from all in-sync replicas, consuming in a group.

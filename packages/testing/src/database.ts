@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { type DataService, connectionUrlForRole, serviceRoles } from '@postwire/db';
 import { databaseUrl } from './template.ts';
+import './provided-context.ts';
 
 export type TestDatabase = {
   readonly name: string;

@@ -2,13 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { startInfrastructure } from './infrastructure.ts';
 import { ensureTemplateDatabase } from './template.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kafkaBrokers: string[];
-    adminDatabaseUrl: string;
-    templateDatabase: string;
-  }
-}
+import './provided-context.ts';
 
 /** Starts (or finds) Kafka and Postgres once per vitest run and hands them to every test file. */
 export default async function setup(project: TestProject) {

@@ -1,3 +1,5 @@
+import './provided-context.ts';
+
 export { createTestDatabase, uniqueName, type TestDatabase } from './database.ts';
 export { databaseUrl } from './template.ts';
 export { startInfrastructure, type Infrastructure } from './infrastructure.ts';

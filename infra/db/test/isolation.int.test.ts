@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type DatabasePool, createDatabasePool, sql, withCallerClaims } from '@postwire/db';
+import { createTestDatabase, type TestDatabase } from '@postwire/testing';
+
+const accountRow = z.object({ id: z.uuid(), organisation_id: z.uuid() });
+
+describe('service roles and row-level security', () => {
+  let database: TestDatabase;
+  let admin: pg.Client;
+  let accountsApp: DatabasePool;
+  let accountsWorker: DatabasePool;
+  let publisherApp: DatabasePool;
+  let analyticsApp: DatabasePool;
+  const orgA = randomUUID();
+  const orgB = randomUUID();
+  const userA = randomUUID();
+  const userB = randomUUID();
+  const accountOfA = randomUUID();
+  const claimsA = { sub: userA, organisationId: orgA };
+  const claimsB = { sub: userB, organisationId: orgB };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('isolation');
+    admin = new pg.Client({ connectionString: database.adminUrl });
+    await admin.connect();
+    await admin.query(`INSERT INTO organisations (id, name) VALUES ($1, 'A'), ($2, 'B')`, [orgA, orgB]);
+    await admin.query(`INSERT INTO users (id, organisation_id, email) VALUES ($1, $2, 'a@example.test'), ($3, $4, 'b@example.test')`, [userA, orgA, userB, orgB]);
+    accountsApp = await createDatabasePool(database.urlFor('accounts', 'app'));
+    accountsWorker = await createDatabasePool(database.urlFor('accounts', 'worker'));
+    publisherApp = await createDatabasePool(database.urlFor('publisher', 'app'));
+    analyticsApp = await createDatabasePool(database.urlFor('analytics', 'app'));
+    await withCallerClaims(accountsApp, claimsA, (connection) =>
+      connection.query(sql.unsafe`
+        INSERT INTO accounts.social_media_accounts (id, organisation_id, platform, account_type, platform_account_id, access_token)
+        VALUES (${accountOfA}, ${orgA}, 'instagram', 'business', '17841400000000001', 'enc:v1:test:aaaa:bbbb:cccc')`),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([accountsApp.end(), accountsWorker.end(), publisherApp.end(), analyticsApp.end()]);
+    await admin.end();
+    await database.drop();
+  });
+
+  const visibleAccounts = (claims: { sub: string; organisationId: string }) =>
+    withCallerClaims(accountsApp, claims, (connection) =>
+      connection.many(sql.type(accountRow)`SELECT id, organisation_id FROM accounts.social_media_accounts`).catch(() => []),
+    );
+
+  it('a user sees their own organisation’s accounts and a user of another organisation sees none', async () => {
+    expect(await visibleAccounts(claimsA)).toEqual([{ id: accountOfA, organisation_id: orgA }]);
+    expect(await visibleAccounts(claimsB)).toEqual([]);
+  });
+
+  it('a user of another organisation can neither update nor delete them, and nothing changes', async () => {
+    const changed = await withCallerClaims(accountsApp, claimsB, async (connection) => {
+      const updated = await connection.query(sql.unsafe`UPDATE accounts.social_media_accounts SET username = 'hijacked' WHERE id = ${accountOfA}`);
+      const deleted = await connection.query(sql.unsafe`DELETE FROM accounts.social_media_accounts WHERE id = ${accountOfA}`);
+      return updated.rowCount + deleted.rowCount;
+    });
+    expect(changed).toBe(0);
+    const stored = await admin.query('SELECT username FROM accounts.social_media_accounts WHERE id = $1', [accountOfA]);
+    expect(stored.rows).toEqual([{ username: null }]);
+  });
+
+  it('a user cannot create an account for another organisation', async () => {
+    await expect(
+      withCallerClaims(accountsApp, claimsB, (connection) =>
+        connection.query(sql.unsafe`
+          INSERT INTO accounts.social_media_accounts (organisation_id, platform, platform_account_id, access_token)
+          VALUES (${orgA}, 'facebook', '100000001', 'enc:v1:test:aaaa:bbbb:cccc')`),
+      ),
+    ).rejects.toThrow(/row-level security/);
+  });
+
+  it('claims last one transaction only: the same pooled connection without claims sees nothing', async () => {
+    await visibleAccounts(claimsA);
+    const withoutClaims = await accountsApp.any(sql.type(accountRow)`SELECT id, organisation_id FROM accounts.social_media_accounts`);
+    expect(withoutClaims).toEqual([]);
+  });
+
+  it('the worker role bypasses RLS for background work', async () => {
+    const all = await accountsWorker.any(sql.type(accountRow)`SELECT id, organisation_id FROM accounts.social_media_accounts`);
+    expect(all.map((row) => row.id)).toContain(accountOfA);
+  });
+
+  it('no service role can reach another service’s schema', async () => {
+    await expect(publisherApp.any(sql.unsafe`SELECT id FROM accounts.social_media_accounts`)).rejects.toThrow(/permission denied for schema accounts/);
+    await expect(accountsApp.any(sql.unsafe`SELECT id FROM publisher.social_media_posts`)).rejects.toThrow(/permission denied for schema publisher/);
+    await expect(accountsWorker.any(sql.unsafe`SELECT id FROM analytics.social_media_analytics_snapshots`)).rejects.toThrow(/permission denied for schema analytics/);
+  });
+
+  it('get_account_capabilities answers through RLS: the owner sees capabilities, another organisation nothing', async () => {
+    const capabilities = z.object({ can_post_feed: z.boolean(), can_post_stories: z.boolean(), can_post_reels: z.boolean(), is_active: z.boolean() });
+    const forA = await withCallerClaims(accountsApp, claimsA, (connection) =>
+      connection.maybeOne(sql.type(capabilities)`SELECT * FROM accounts.get_account_capabilities(${accountOfA})`),
+    );
+    expect(forA).toEqual({ can_post_feed: true, can_post_stories: false, can_post_reels: false, is_active: true });
+    const forB = await withCallerClaims(accountsApp, claimsB, (connection) =>
+      connection.maybeOne(sql.type(capabilities)`SELECT * FROM accounts.get_account_capabilities(${accountOfA})`),
+    );
+    expect(forB).toBeNull();
+  });
+
+  it('a post can only be created by the calling user, for their organisation', async () => {
+    const insert = (createdBy: string, organisationId: string) => sql.unsafe`
+      INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, post_type, platform)
+      VALUES (${organisationId}, ${accountOfA}, ${createdBy}, 'image', 'https://cdn.example.test/a.jpg', 'feed', 'instagram')`;
+    await expect(withCallerClaims(publisherApp, claimsA, (connection) => connection.query(insert(userA, orgA)))).resolves.toBeDefined();
+    await expect(withCallerClaims(publisherApp, claimsA, (connection) => connection.query(insert(userB, orgA)))).rejects.toThrow(/row-level security/);
+    await expect(withCallerClaims(publisherApp, claimsB, (connection) => connection.query(insert(userB, orgA)))).rejects.toThrow(/row-level security/);
+  });
+
+  it('analytics snapshots are visible only to the organisation that owns the post', async () => {
+    const postId = randomUUID();
+    await admin.query(
+      `INSERT INTO analytics.tracked_posts (id, organisation_id, social_account_id, platform, post_type) VALUES ($1, $2, $3, 'instagram', 'feed')`,
+      [postId, orgA, accountOfA],
+    );
+    await admin.query(
+      `INSERT INTO analytics.social_media_analytics_snapshots (post_id, likes_count, comments_count, shares_count, saves_count, reach, impressions)
+       VALUES ($1, 10, 2, 1, 3, 100, 150)`,
+      [postId],
+    );
+    const count = (claims: { sub: string; organisationId: string }) =>
+      withCallerClaims(analyticsApp, claims, (connection) =>
+        connection.oneFirst(sql.type(z.object({ count: z.coerce.number() }))`SELECT count(*) AS count FROM analytics.social_media_analytics_snapshots WHERE post_id = ${postId}`),
+      );
+    expect(await count(claimsA)).toBe(1);
+    expect(await count(claimsB)).toBe(0);
+  });
+});
