@@ -1,0 +1,113 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** RFC 9457 problem details: the body of every error answer. */
+export type ProblemDetails = {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
+};
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_TYPE_BASE = 'https://postwire.dev/problems/';
+
+/** An error a handler throws on purpose: it becomes exactly this problem answer. */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly problemType: string;
+  readonly title: string;
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(
+    status: number,
+    problemType: string,
+    title: string,
+    detail?: string,
+    extensions: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'ProblemError';
+    this.status = status;
+    this.problemType = problemType;
+    this.title = title;
+    this.extensions = extensions;
+  }
+}
+
+const STATUS_TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+function problemFor(error: FastifyError | ProblemError, request: FastifyRequest): ProblemDetails {
+  const instance = request.url.split('?')[0];
+  if (error instanceof ProblemError) {
+    return {
+      type: `${PROBLEM_TYPE_BASE}${error.problemType}`,
+      title: error.title,
+      status: error.status,
+      detail: error.message,
+      instance,
+      ...error.extensions,
+    };
+  }
+  if (error.validation) {
+    return {
+      type: `${PROBLEM_TYPE_BASE}invalid-request`,
+      title: 'Invalid request',
+      status: 400,
+      detail: error.message,
+      instance,
+      errors: error.validation.map((issue) => ({
+        location: error.validationContext ?? 'body',
+        path: issue.instancePath || '/',
+        message: issue.message ?? 'is invalid',
+      })),
+    };
+  }
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  const title = STATUS_TITLES[status] ?? 'Error';
+  return {
+    type: status >= 500 ? 'about:blank' : `${PROBLEM_TYPE_BASE}${slug(title)}`,
+    title,
+    status,
+    // Server-side details stay in the log; the caller gets the status and a request reference.
+    ...(status < 500 ? { detail: error.message } : {}),
+    instance,
+  };
+}
+
+function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+/** The one error handler: logs with request context, hides 5xx details, answers problem+json. */
+export const problemPlugin = fp(
+  async (fastify: FastifyInstance) => {
+    fastify.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
+      const problem = problemFor(error, request);
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ status: problem.status, problem: problem.type }, error.message);
+      return sendProblem(reply, { ...problem, requestId: request.id });
+    });
+    fastify.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, {
+        type: `${PROBLEM_TYPE_BASE}not-found`,
+        title: 'Not Found',
+        status: 404,
+        detail: `No route for ${request.method} ${request.url.split('?')[0]}`,
+        requestId: request.id,
+      }),
+    );
+  },
+  { name: '@postwire/problem' },
+);

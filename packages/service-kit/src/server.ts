@@ -1,0 +1,36 @@
+import closeWithGrace from 'close-with-grace';
+import Fastify, { type FastifyPluginAsync, type FastifyPluginOptions, type FastifyServerOptions } from 'fastify';
+import { loggerOptions } from './logger.ts';
+
+export type ServerSettings<Options extends FastifyPluginOptions> = {
+  readonly service: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** The whole service as one plugin (its src/app.ts). */
+  readonly app: FastifyPluginAsync<Options>;
+  readonly appOptions: Options;
+  readonly shutdownGraceMs?: number;
+  readonly fastify?: Omit<FastifyServerOptions, 'logger'>;
+};
+
+/**
+ * The body of every service's src/server.ts, the only process entry: create, register the app,
+ * close with grace on SIGTERM/SIGINT (stop taking requests, finish in-flight work, run onClose
+ * hooks: consumers, outbox flush, pools), listen.
+ */
+export async function runServer<Options extends FastifyPluginOptions>(settings: ServerSettings<Options>) {
+  const fastify = Fastify({
+    ...settings.fastify,
+    logger: loggerOptions({ service: settings.service, level: settings.logLevel }),
+    disableRequestLogging: false,
+  });
+  await fastify.register(settings.app, settings.appOptions);
+  closeWithGrace({ delay: settings.shutdownGraceMs ?? 10_000 }, async ({ signal, err }) => {
+    if (err) fastify.log.error({ err }, 'shutting down after an unexpected error');
+    else fastify.log.info({ signal }, 'shutting down');
+    await fastify.close();
+  });
+  await fastify.listen({ host: settings.host, port: settings.port });
+  return fastify;
+}

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { healthPlugin } from './health.ts';
+import { metricsPlugin } from './metrics.ts';
+import { problemPlugin } from './problem.ts';
+import { traceContextPlugin } from './trace-context.ts';
+
+export type ServiceKitOptions = { readonly service: string; readonly readinessTimeoutMs?: number };
+
+/** What every Postwire HTTP process has: trace context, problem+json errors, health and metrics. */
+export const serviceKit = fp(
+  async (fastify: FastifyInstance, options: ServiceKitOptions) => {
+    await fastify.register(traceContextPlugin);
+    await fastify.register(problemPlugin);
+    await fastify.register(healthPlugin, options.readinessTimeoutMs ? { checkTimeoutMs: options.readinessTimeoutMs } : {});
+    await fastify.register(metricsPlugin, { service: options.service });
+  },
+  { name: '@postwire/service-kit' },
+);

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** W3C Trace Context: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`. */
+export type TraceContext = { readonly traceId: string; readonly parentId: string; readonly flags: string };
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function parseTraceparent(header: string | undefined): TraceContext | undefined {
+  const match = header ? TRACEPARENT.exec(header.trim().toLowerCase()) : null;
+  if (!match) return undefined;
+  const [, traceId = '', parentId = '', flags = ''] = match;
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  return { traceId, parentId, flags };
+}
+
+/** The context for work done on behalf of `parent`: same trace, a new span of ours. */
+export function childTraceContext(parent?: TraceContext): TraceContext {
+  return {
+    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
+    parentId: randomBytes(8).toString('hex'),
+    flags: parent?.flags ?? '01',
+  };
+}
+
+export function formatTraceparent(context: TraceContext): string {
+  return `00-${context.traceId}-${context.parentId}-${context.flags}`;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    traceContext: TraceContext;
+    correlationId: string;
+  }
+}
+
+const CORRELATION_HEADER = 'x-correlation-id';
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Every request joins the caller's trace (or starts one) and carries a correlation id: the caller's
+ * `X-Correlation-Id` when it is well-formed, else the trace id. Both go into every log line of the
+ * request and back to the caller, and onward on every event the request causes.
+ */
+export const traceContextPlugin = fp(
+  async (fastify: FastifyInstance) => {
+    fastify.decorateRequest('traceContext', null as unknown as TraceContext);
+    fastify.decorateRequest('correlationId', '');
+    fastify.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.traceparent;
+      const traceContext = childTraceContext(parseTraceparent(Array.isArray(header) ? header[0] : header));
+      const offered = request.headers[CORRELATION_HEADER];
+      const correlationId = typeof offered === 'string' && CORRELATION_ID.test(offered) ? offered : traceContext.traceId;
+      request.traceContext = traceContext;
+      request.correlationId = correlationId;
+      request.log = request.log.child({ correlationId, traceId: traceContext.traceId });
+      reply.header(CORRELATION_HEADER, correlationId);
+      reply.header('traceparent', formatTraceparent(traceContext));
+    });
+  },
+  { name: '@postwire/trace-context' },
+);

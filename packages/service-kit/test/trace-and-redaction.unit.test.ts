@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { childTraceContext, formatTraceparent, parseTraceparent, redactUrl } from '../src/index.ts';
+
+describe('W3C trace context', () => {
+  it('parses a valid traceparent and rejects malformed or all-zero ones', () => {
+    expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parentId: '00f067aa0ba902b7',
+      flags: '01',
+    });
+    expect(parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();
+    expect(parseTraceparent('garbage')).toBeUndefined();
+    expect(parseTraceparent(undefined)).toBeUndefined();
+  });
+
+  it('a child keeps the trace id and gets a span id of its own', () => {
+    const parent = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    const child = childTraceContext(parent);
+    expect(child.traceId).toBe(parent?.traceId);
+    expect(child.parentId).not.toBe(parent?.parentId);
+    expect(formatTraceparent(child)).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  });
+
+  it('starts a new trace when there is none', () => {
+    expect(formatTraceparent(childTraceContext())).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides OAuth codes, state and tokens in query strings and keeps everything else', () => {
+    expect(redactUrl('/v1/connect/facebook/callback?code=AQD123&state=s3cr3t&lang=en')).toBe(
+      '/v1/connect/facebook/callback?code=%5Bredacted%5D&state=%5Bredacted%5D&lang=en',
+    );
+    expect(redactUrl('/x?access_token=EAAB&fields=id')).toBe('/x?access_token=%5Bredacted%5D&fields=id');
+    expect(redactUrl('/plain/path')).toBe('/plain/path');
+  });
+});
