@@ -36,6 +36,10 @@ export const fields = {
       .string()
       .default(fallback)
       .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// connection URL'),
+  optionalPostgresUrl: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// connection URL')
+    .optional(),
   kafkaBrokers: z
     .string()
     .default('127.0.0.1:9092')

@@ -19,3 +19,4 @@ export { setCallerClaims, withCallerClaims, type CallerClaims } from './claims.t
 export { migrateService, type MigrateOptions, type MigrationRun, type MigrationTarget } from './migrations.ts';
 export { databaseName, prepareDatabase, type PrepareReport } from './prepare.ts';
 export { migrateAll, migrationsDirectory } from './migrate-all.ts';
+export { serviceConnectionUrls, type ServiceConnectionUrls } from './connection-urls.ts';
