@@ -3,13 +3,18 @@
 //   *.int.test.ts   real Postgres and Kafka (started by the global setup)
 //   *.e2e.test.ts   whole flows across services
 import { defineConfig } from 'vitest/config';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const globalSetup = fileURLToPath(new URL('./packages/testing/src/global-setup.ts', import.meta.url));
+const reportsDir = fileURLToPath(new URL('./.tmp/test-results/', import.meta.url));
 
-export function workspaceTestConfig() {
+/** `name` labels this workspace's JSON report, which scripts/test-all.ts sums into one closing line. */
+export function workspaceTestConfig(name = basename(process.cwd())) {
   return defineConfig({
     test: {
+      reporters: ['default', 'json'],
+      outputFile: { json: `${reportsDir}${name}-${process.pid}.json` },
       projects: [
         { test: { name: 'unit', include: ['{src,test}/**/*.unit.test.ts'] } },
         {
