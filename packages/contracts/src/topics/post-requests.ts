@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { defineEvent, defineTopic } from '../define.ts';
+import { PostChanges, PostContent, Timestamp, Uuid } from '../primitives.ts';
+
+const target = {
+  postId: Uuid.describe('Assigned by the gateway; derived from (organisation, Idempotency-Key) when one is sent'),
+  socialAccountId: Uuid,
+};
+const bySubject = (data: { postId: string }) => data.postId;
+
+export const postDrafted = defineEvent({
+  type: 'post.drafted',
+  summary: 'A user created a draft post.',
+  data: z.object({ ...target, content: PostContent }),
+  subject: bySubject,
+});
+
+export const postScheduled = defineEvent({
+  type: 'post.scheduled',
+  summary: 'A user scheduled a post: a new one (content given) or an existing draft (content omitted).',
+  data: z.object({ ...target, scheduledFor: Timestamp, content: PostContent.optional() }),
+  subject: bySubject,
+});
+
+export const postUpdated = defineEvent({
+  type: 'post.updated',
+  summary: 'A user changed a draft or queued post; only the fields that change are present.',
+  data: z.object({
+    ...target,
+    changes: PostChanges,
+    scheduledFor: Timestamp.nullable().optional().describe('null unschedules (back to draft)'),
+  }),
+  subject: bySubject,
+});
+
+export const postPublishRequested = defineEvent({
+  type: 'post.publish-requested',
+  summary: 'A user asked to publish a post now.',
+  data: z.object({ ...target }),
+  subject: bySubject,
+});
+
+export const postCancelled = defineEvent({
+  type: 'post.cancelled',
+  summary: 'A user cancelled a queued post; it goes back to draft.',
+  data: z.object({ ...target, reason: z.string().max(500).optional() }),
+  subject: bySubject,
+});
+
+export const postDeleteRequested = defineEvent({
+  type: 'post.delete-requested',
+  summary: 'A user asked to delete a post, optionally from the platform too.',
+  data: z.object({ ...target, deleteFromPlatform: z.boolean() }),
+  subject: bySubject,
+});
+
+export const postRequests = defineTopic({
+  name: 'postwire.post-requests.v1',
+  id: 'postRequestsV1',
+  title: 'Post requests',
+  description: 'Commands about posts, accepted by the gateway on behalf of a user; the publisher answers on post events.',
+  kind: 'request',
+  producer: 'gateway',
+  consumers: ['publisher'],
+  events: [postDrafted, postScheduled, postUpdated, postPublishRequested, postCancelled, postDeleteRequested],
+});
