@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '@postwire/config';
+import { AuthError, authEnvironment, bearerToken, createJwtVerifier, signDevelopmentToken } from '../src/index.ts';
+
+const secret = 'a-supabase-style-shared-secret-of-32+chars';
+const userId = randomUUID();
+const organisationId = randomUUID();
+const settings = loadConfig(authEnvironment, { JWT_SECRET: secret });
+const verify = createJwtVerifier(settings);
+
+async function rejection(promise: Promise<unknown>): Promise<AuthError> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  if (!(error instanceof AuthError)) throw new Error(`expected an AuthError, got ${String(error)}`);
+  return error;
+}
+
+describe('JWT verification (HS256 shared secret)', () => {
+  it('accepts a Supabase-shaped token and names the caller', async () => {
+    const token = await signDevelopmentToken({ secret, userId, organisationId });
+    expect(await verify(token)).toEqual({ userId, organisationId, role: 'authenticated', token });
+  });
+
+  it('reads the organisation from a configured nested claim', async () => {
+    const nested = createJwtVerifier(loadConfig(authEnvironment, { JWT_SECRET: secret, JWT_ORGANISATION_CLAIM: 'app_metadata.organisation_id' }));
+    const token = await signDevelopmentToken({ secret, userId, organisationId, organisationClaim: 'app_metadata.organisation_id' });
+    expect((await nested(token)).organisationId).toBe(organisationId);
+  });
+
+  it('refuses expired tokens, foreign signatures and other audiences with 401', async () => {
+    const expired = await signDevelopmentToken({ secret, userId, organisationId, expiresIn: '-1m' });
+    expect(await rejection(verify(expired))).toMatchObject({ status: 401, message: 'the token has expired' });
+    const forged = await signDevelopmentToken({ secret: `${secret}-other`, userId, organisationId });
+    expect(await rejection(verify(forged))).toMatchObject({ status: 401, message: 'the token signature is not valid' });
+    const otherAudience = await signDevelopmentToken({ secret, userId, organisationId, audience: 'anon' });
+    expect(await rejection(verify(otherAudience))).toMatchObject({ status: 401, challenge: 'invalid_token' });
+  });
+
+  it('refuses algorithms other than the configured one (no alg confusion, no "none")', async () => {
+    const hs512 = await new SignJWT({ organisation_id: organisationId })
+      .setProtectedHeader({ alg: 'HS512' }).setSubject(userId).setAudience('authenticated').setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    expect(await rejection(verify(hs512))).toMatchObject({ status: 401, message: 'the token algorithm is not accepted' });
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: userId, organisation_id: organisationId, aud: 'authenticated', exp: 9e9 })).toString('base64url')}.`;
+    expect(await rejection(verify(unsigned))).toMatchObject({ status: 401 });
+  });
+
+  it('a valid token without a user id subject is 401, without an organisation 403', async () => {
+    const noUser = await new SignJWT({ organisation_id: organisationId })
+      .setProtectedHeader({ alg: 'HS256' }).setSubject('service-account').setAudience('authenticated').setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    expect(await rejection(verify(noUser))).toMatchObject({ status: 401, message: 'the token subject is not a user id' });
+    const noOrganisation = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setAudience('authenticated').setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    expect(await rejection(verify(noOrganisation))).toMatchObject({ status: 403, challenge: 'forbidden' });
+  });
+
+  it('extracts bearer tokens only from well-formed headers', () => {
+    expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(bearerToken('bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(bearerToken('Basic dXNlcjpwYXNz')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe('auth configuration', () => {
+  it('needs exactly one of a shared secret or a JWKS URL', () => {
+    expect(() => loadConfig(authEnvironment, {})).toThrow(ConfigError);
+    expect(() => loadConfig(authEnvironment, { JWT_SECRET: secret, JWT_JWKS_URL: 'https://id.example.test/jwks.json' })).toThrow(/exactly one/);
+    expect(() => loadConfig(authEnvironment, { JWT_SECRET: 'short' })).toThrow(/at least 32/);
+    expect(loadConfig(authEnvironment, { JWT_JWKS_URL: 'https://id.example.test/jwks.json' }).key).toEqual({ kind: 'jwks', url: 'https://id.example.test/jwks.json' });
+  });
+});
