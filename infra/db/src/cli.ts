@@ -2,10 +2,11 @@
 //   node infra/db/src/cli.ts prepare                     database, roles, schemas, auth.uid(), host tables
 //   node infra/db/src/cli.ts migrate up|down [--service accounts] [--to N]
 //   node infra/db/src/cli.ts setup                       prepare, then migrate every service up
+//   node infra/db/src/cli.ts seed-demo                   the demo organisation and user (prints their ids)
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL, fields, loadConfig } from '@postwire/config';
-import { type DataService, isDataService, migrateAll, prepareDatabase } from '@postwire/db';
+import { type DataService, isDataService, migrateAll, prepareDatabase, seedDemoIdentity } from '@postwire/db';
 
 const config = loadConfig(z.object({ DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL) }), process.env);
 const { positionals, values } = parseArgs({
@@ -63,8 +64,13 @@ try {
       await prepare();
       await migrate('up');
       break;
+    case 'seed-demo': {
+      const demo = await seedDemoIdentity(config.DATABASE_URL);
+      console.log(`DEMO_USER_ID=${demo.userId} DEMO_ORGANISATION_ID=${demo.organisationId} DEMO_EMAIL=${demo.email}`);
+      break;
+    }
     default:
-      throw new Error('usage: cli.ts prepare | migrate up|down [--service NAME] [--to N] | setup');
+      throw new Error('usage: cli.ts prepare | migrate up|down [--service NAME] [--to N] | setup | seed-demo');
   }
 } catch (error) {
   console.error(`db: ${error instanceof Error ? error.message : String(error)}`);

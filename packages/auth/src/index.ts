@@ -1,4 +1,4 @@
-export { authEnvironment, type AuthSettings } from './config.ts';
+export { authEnvironment, authFields, checkAuthFields, toAuthSettings, type AuthSettings } from './config.ts';
 export { AuthError, bearerToken, createJwtVerifier, type Caller, type JwtVerifier } from './verifier.ts';
 export { authPlugin, callerOf, type AuthPluginOptions } from './plugin.ts';
 export { signDevelopmentToken } from './dev-token.ts';

@@ -20,3 +20,4 @@ export { migrateService, type MigrateOptions, type MigrationRun, type MigrationT
 export { databaseName, prepareDatabase, type PrepareReport } from './prepare.ts';
 export { migrateAll, migrationsDirectory } from './migrate-all.ts';
 export { serviceConnectionUrls, type ServiceConnectionUrls } from './connection-urls.ts';
+export { DEMO_IDENTITY, seedDemoIdentity } from './demo.ts';
