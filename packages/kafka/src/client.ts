@@ -1,0 +1,31 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import { pinoLogCreator } from './logging.ts';
+
+export type KafkaClientOptions = {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+};
+
+/** The one place a kafkajs client is made; services receive it through their Kafka plugin. */
+export type KafkaClient = {
+  readonly kafka: Kafka;
+  readonly clientId: string;
+  readonly logger: Logger;
+};
+
+export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const logger = options.logger.child({ component: 'kafka' });
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(logger),
+  });
+  return { kafka, clientId: options.clientId, logger };
+}

@@ -1,0 +1,259 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventReader, IncomingEvent, TopicContract } from '@postwire/contracts';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Logger } from 'pino';
+import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import type { KafkaClient } from './client.ts';
+import { deadLetterRecord } from './dead-letter.ts';
+import { type DeadLetterReason, decideAfterFailure, describeError } from './failure.ts';
+import { headersFromKafka } from './headers.ts';
+import { fetchConsumerLag } from './lag.ts';
+import type { KafkaMetrics, LagRow } from './metrics.ts';
+
+export type KafkaPosition = {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+};
+
+/** A valid event in the current shape, with where it was read from. */
+export type ConsumedEvent<Topic extends TopicContract> = IncomingEvent<Topic> & { readonly position: KafkaPosition };
+
+/** `duplicate`: already applied before (the inbox knew its id); counted, not applied again. */
+export type HandleOutcome = 'processed' | 'duplicate';
+
+export type EventHandler<Topic extends TopicContract> = {
+  /**
+   * Applies one event. Throw to retry (NonRetryableError: dead-letter at once). Resolving with
+   * 'duplicate' reports an event that had been applied before; any other value counts as processed.
+   */
+  handle(event: ConsumedEvent<Topic>): Promise<unknown>;
+  /**
+   * Optional fast path: applies several events of one partition, in order, all or nothing. When it
+   * throws, the consumer falls back to `handle` one event at a time.
+   */
+  handleBatch?(events: readonly ConsumedEvent<Topic>[]): Promise<unknown>;
+};
+
+export type EventConsumerOptions<Topic extends TopicContract> = {
+  readonly groupId: string;
+  readonly reader: EventReader<Topic>;
+  readonly handler: EventHandler<Topic>;
+  readonly logger: Logger;
+  readonly metrics?: KafkaMetrics;
+  /** Attempts per message before it is dead-lettered (first try included). */
+  readonly maxAttempts?: number;
+  readonly backoff?: BackoffOptions;
+  /** Events per handleBatch call; offsets are committed after each. */
+  readonly maxBatchSize?: number;
+  readonly fromBeginning?: boolean;
+  /**
+   * A member that sends no heartbeat for this long is removed from the group. kafkajs heartbeats
+   * between messages only, so one handler call must stay well below it.
+   */
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  /** Partitions handled in parallel; order holds per partition, hence per key. */
+  readonly partitionsConsumedConcurrently?: number;
+  readonly maxWaitTimeMs?: number;
+  readonly onGroupJoin?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
+};
+
+export type EventConsumer = {
+  start(): Promise<void>;
+  /** Stops fetching, lets the message in hand finish (and commit), leaves the group, disconnects. */
+  stop(): Promise<void>;
+  lag(): Promise<readonly LagRow[]>;
+};
+
+type Pending<Topic extends TopicContract> = { readonly event: ConsumedEvent<Topic>; readonly message: KafkaMessage };
+
+export function createEventConsumer<Topic extends TopicContract>(
+  client: KafkaClient,
+  options: EventConsumerOptions<Topic>,
+): EventConsumer {
+  const { groupId, reader, handler, metrics } = options;
+  const logger = options.logger.child({ component: 'consumer', groupId });
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 5_000 };
+  const maxBatchSize = options.maxBatchSize ?? 200;
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const heartbeatInterval = options.heartbeatIntervalMs ?? 3_000;
+
+  const consumer: Consumer = client.kafka.consumer({
+    groupId,
+    sessionTimeout,
+    heartbeatInterval,
+    rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    allowAutoTopicCreation: false,
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  const deadLetters: Producer = client.kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: false,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  let admin: Admin | undefined;
+  let unregisterLag: (() => void) | undefined;
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+    options.onGroupJoin?.(event.payload.memberAssignment);
+  });
+
+  async function commit(payload: EachBatchPayload, offset: string): Promise<void> {
+    const { topic, partition } = payload.batch;
+    payload.resolveOffset(offset);
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic, partitions: [{ partition, offset: (BigInt(offset) + 1n).toString() }] }],
+    });
+    // Throws when the group is rebalancing: the batch stops here, with everything so far committed.
+    await payload.heartbeat();
+  }
+
+  async function deadLetter(
+    payload: EachBatchPayload,
+    message: KafkaMessage,
+    failure: { reason: DeadLetterReason; error: string; attempts: number; type: string | undefined },
+  ): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const record = deadLetterRecord(message, {
+      topic,
+      partition,
+      groupId,
+      reason: failure.reason,
+      error: failure.error,
+      attempts: failure.attempts,
+      failedAt: new Date(),
+    });
+    await deadLetters.send({ topic: record.topic, messages: [record.message], acks: -1 });
+    metrics?.deadLettered.inc({ topic, type: failure.type ?? 'unknown', group: groupId, reason: failure.reason });
+    logger.warn(
+      { topic, partition, offset: message.offset, reason: failure.reason, error: failure.error, attempts: failure.attempts },
+      'message dead-lettered',
+    );
+  }
+
+  function countOutcome(topic: string, type: string, outcome: unknown): void {
+    const counted: HandleOutcome = outcome === 'duplicate' ? 'duplicate' : 'processed';
+    metrics?.consumed.inc({ topic, type, group: groupId, outcome: counted });
+  }
+
+  /** Sleeps in heartbeat-sized steps, so a long backoff neither loses the group nor delays a stop. */
+  async function pause(payload: EachBatchPayload, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (!payload.isRunning() || payload.isStale()) return false;
+      await sleep(Math.min(heartbeatInterval, until - Date.now()));
+      await payload.heartbeat();
+    }
+    return payload.isRunning() && !payload.isStale();
+  }
+
+  /** Returns false when the consumer stopped mid-retry: the message stays uncommitted. */
+  async function processOne(payload: EachBatchPayload, item: Pending<Topic>): Promise<boolean> {
+    const { topic } = payload.batch;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        countOutcome(topic, item.event.type, await handler.handle(item.event));
+        break;
+      } catch (error) {
+        const decision = decideAfterFailure(error, attempt, maxAttempts);
+        if (decision.action === 'dead-letter') {
+          await deadLetter(payload, item.message, {
+            reason: decision.reason,
+            error: describeError(error),
+            attempts: attempt,
+            type: item.event.type,
+          });
+          break;
+        }
+        metrics?.handlerRetries.inc({ topic, type: item.event.type, group: groupId });
+        const delay = backoffDelay(attempt, backoff);
+        logger.warn({ topic, offset: item.message.offset, attempt, delay, error: describeError(error) }, 'handler failed; retrying');
+        if (!(await pause(payload, delay))) return false;
+      }
+    }
+    await commit(payload, item.message.offset);
+    return true;
+  }
+
+  async function processPending(payload: EachBatchPayload, pending: readonly Pending<Topic>[]): Promise<boolean> {
+    const last = pending.at(-1);
+    if (!last) return true;
+    if (handler.handleBatch && pending.length > 1) {
+      try {
+        const outcomes = await handler.handleBatch(pending.map((item) => item.event));
+        const listed: readonly unknown[] = Array.isArray(outcomes) ? outcomes : [];
+        pending.forEach((item, index) => countOutcome(payload.batch.topic, item.event.type, listed[index]));
+        await commit(payload, last.message.offset);
+        return true;
+      } catch (error) {
+        logger.warn({ error: describeError(error), size: pending.length }, 'batch failed; applying its events one by one');
+      }
+    }
+    for (const item of pending) {
+      if (!payload.isRunning() || payload.isStale()) return false;
+      if (!(await processOne(payload, item))) return false;
+    }
+    return true;
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    let pending: Pending<Topic>[] = [];
+    for (const message of batch.messages) {
+      // On stop, what is already in hand finishes; nothing new starts.
+      if (!payload.isRunning() || payload.isStale()) break;
+      const decoded = reader.decode(batch.topic, {
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
+        headers: headersFromKafka(message.headers),
+      });
+      if (!decoded.ok) {
+        if (!(await processPending(payload, pending))) return;
+        pending = [];
+        await deadLetter(payload, message, { reason: decoded.reason, error: decoded.detail, attempts: 0, type: decoded.type });
+        await commit(payload, message.offset);
+        continue;
+      }
+      const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      pending.push({ event: { ...decoded.event, position }, message });
+      if (pending.length >= maxBatchSize) {
+        if (!(await processPending(payload, pending))) return;
+        pending = [];
+      }
+    }
+    if (!payload.isStale()) await processPending(payload, pending);
+  }
+
+  return {
+    async start() {
+      admin = client.kafka.admin();
+      await Promise.all([deadLetters.connect(), admin.connect(), consumer.connect()]);
+      await consumer.subscribe({ topics: [...reader.topicNames], fromBeginning: options.fromBeginning ?? true });
+      const lagAdmin = admin;
+      unregisterLag = metrics?.registerLagSource(() => fetchConsumerLag(lagAdmin, groupId, reader.topicNames));
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch,
+      });
+    },
+    async stop() {
+      unregisterLag?.();
+      await consumer.stop();
+      await consumer.disconnect();
+      await Promise.all([deadLetters.disconnect(), admin?.disconnect()]);
+    },
+    async lag() {
+      if (!admin) throw new Error('consumer not started');
+      return fetchConsumerLag(admin, groupId, reader.topicNames);
+    },
+  };
+}
