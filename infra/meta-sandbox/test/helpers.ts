@@ -64,7 +64,7 @@ export async function call(
 /** Control API calls with a JSON body. */
 export async function control(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) {
   const response = await app.inject({ method, url: `/_sandbox${path}`, ...(body === undefined ? {} : { payload: body as object }) });
-  return { status: response.statusCode, body: response.json() as Record<string, unknown> & Record<string, never> };
+  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
 }
 
 export async function mintToken(
