@@ -41,7 +41,7 @@ export function createWebhookDispatcher(deps: {
   let recorded: WebhookDelivery[] = [];
   let sequence = 0;
   const inFlight = new Set<Promise<void>>();
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Map<NodeJS.Timeout, () => void>();
   let closed = false;
 
   const sleep = (ms: number) =>
@@ -50,7 +50,7 @@ export function createWebhookDispatcher(deps: {
         timers.delete(timer);
         resolve();
       }, ms);
-      timers.add(timer);
+      timers.set(timer, resolve);
     });
 
   const deliver = async (delivery: WebhookDelivery, secret: string) => {
@@ -137,7 +137,11 @@ export function createWebhookDispatcher(deps: {
     },
     close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      // Wake pending retries so they see `closed` and stop, instead of hanging.
+      for (const [timer, wake] of timers) {
+        clearTimeout(timer);
+        wake();
+      }
       timers.clear();
     },
   };
