@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BuiltSandbox } from '../src/build.ts';
@@ -72,6 +73,40 @@ async function longLivedUserToken(fields: Record<string, string | string[]> = {}
 }
 
 describe('Facebook Login', () => {
+  it('supports PKCE: the dialog carries the challenge and the exchange needs the matching verifier', async () => {
+    const verifier = 'pkce-verifier-'.padEnd(64, 'x');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const dialog = await app.inject(
+      `/v25.0/dialog/oauth?client_id=${APP_ID}&redirect_uri=${encodeURIComponent(FB_REDIRECT)}&state=s1&scope=pages_show_list` +
+        `&code_challenge=${challenge}&code_challenge_method=S256`,
+    );
+    expect(dialog.body).toContain(`value="${challenge}"`);
+
+    const code = await facebookCode({ code_challenge: challenge, code_challenge_method: 'S256' });
+    const withoutVerifier = await exchange(code);
+    expect(withoutVerifier.status).toBe(400);
+    expect(withoutVerifier.body.error).toMatchObject({ code: 100, error_subcode: 36007 });
+
+    const second = await facebookCode({ code_challenge: challenge, code_challenge_method: 'S256' });
+    const wrong = await call(app, 'GET', '/v25.0/oauth/access_token', {
+      client_id: APP_ID, client_secret: APP_SECRET, redirect_uri: FB_REDIRECT, code: second, code_verifier: 'y'.repeat(64),
+    });
+    expect(wrong.status).toBe(400);
+    const right = await call(app, 'GET', '/v25.0/oauth/access_token', {
+      client_id: APP_ID, client_secret: APP_SECRET, redirect_uri: FB_REDIRECT, code: second, code_verifier: verifier,
+    });
+    expect(right.status).toBe(200);
+    expect(String(right.body.access_token)).toMatch(/^EAAU/);
+  });
+
+  it('refuses a malformed code challenge at the dialog', async () => {
+    const response = await app.inject(
+      `/v25.0/dialog/oauth?client_id=${APP_ID}&redirect_uri=${encodeURIComponent(FB_REDIRECT)}&scope=pages_show_list&code_challenge=short&code_challenge_method=S256`,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('Invalid code challenge');
+  });
+
   it('renders a consent page listing test users, their Pages and the requested scopes', async () => {
     const response = await app.inject(`/v25.0/dialog/oauth?client_id=${APP_ID}&redirect_uri=${encodeURIComponent(FB_REDIRECT)}&state=s1&scope=pages_show_list,instagram_basic`);
     expect(response.statusCode).toBe(200);

@@ -119,6 +119,8 @@ export const errors = {
   clientSecret: () => new GraphError({ code: 1, message: 'Error validating client secret.', httpStatus: 400 }),
   unknownApp: (appId: string) =>
     new GraphError({ code: 101, message: `Error validating application. Cannot get application info due to a system error (${appId}).` }),
+  codeVerifierMismatch: () =>
+    new GraphError({ code: 100, subcode: 36007, message: 'Invalid code_verifier: it does not match the code_challenge of the login request.' }),
   codeUsed: () => new GraphError({ code: 100, subcode: 36009, message: 'This authorization code has been used.' }),
   codeExpired: () => new GraphError({ code: 100, subcode: 36007, message: 'This authorization code has expired.' }),
   codeInvalid: () =>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../context.ts';
 import { GraphError, errors } from '../domain/errors.ts';
@@ -57,7 +58,28 @@ function dialogProblem(reply: FastifyReply, title: string, detail: string) {
   return reply.code(400).type('text/html; charset=utf-8').send(errorPage(title, detail));
 }
 
-type DialogCheck = { app: App; redirectUri: string; scopes: string[] } | { problem: [string, string] };
+type DialogCheck =
+  | { app: App; redirectUri: string; scopes: string[]; codeChallenge?: AuthCode['codeChallenge'] }
+  | { problem: [string, string] };
+
+const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
+
+function checkCodeChallenge(params: Params): { challenge?: AuthCode['codeChallenge'] } | { problem: [string, string] } {
+  const value = str(params, 'code_challenge');
+  const method = str(params, 'code_challenge_method') ?? (value === undefined ? undefined : 'plain');
+  if (value === undefined) {
+    return method === undefined ? {} : { problem: ['Invalid code challenge', 'code_challenge_method was sent without a code_challenge.'] };
+  }
+  if (method !== 'S256' && method !== 'plain') return { problem: ['Invalid code challenge', 'code_challenge_method must be S256 or plain.'] };
+  if (!CODE_CHALLENGE.test(value)) return { problem: ['Invalid code challenge', 'code_challenge must be 43-128 characters of [A-Za-z0-9._~-].'] };
+  return { challenge: { value, method } };
+}
+
+function verifierMatches(challenge: NonNullable<AuthCode['codeChallenge']>, verifier: string | undefined): boolean {
+  if (verifier === undefined || !CODE_CHALLENGE.test(verifier)) return false;
+  const derived = challenge.method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+  return derived === challenge.value;
+}
 
 function checkDialog(ctx: SandboxContext, params: Params, allowed: readonly string[], login: 'facebook' | 'instagram'): DialogCheck {
   const app = appFor(ctx, str(params, 'client_id'));
@@ -85,7 +107,10 @@ function checkDialog(ctx: SandboxContext, params: Params, allowed: readonly stri
   const invalid = scopes.filter((scope) => !allowed.includes(scope));
   if (invalid.length > 0) return { problem: ['Invalid Scopes', `Invalid Scopes: ${invalid.join(', ')}.`] };
   if (login === 'instagram' && scopes.length === 0) return { problem: ['Invalid Scopes', 'Instagram Login needs at least one scope.'] };
-  return { app, redirectUri, scopes };
+  if (login === 'instagram') return { app, redirectUri, scopes };
+  const pkce = checkCodeChallenge(params);
+  if ('problem' in pkce) return pkce;
+  return { app, redirectUri, scopes, ...(pkce.challenge ? { codeChallenge: pkce.challenge } : {}) };
 }
 
 function issueCode(ctx: SandboxContext, code: Omit<AuthCode, 'code' | 'createdAt' | 'usedAt'>): string {
@@ -101,6 +126,7 @@ function redeemCode(ctx: SandboxContext, params: Params, login: 'facebook' | 'in
   if (code.usedAt !== undefined) throw errors.codeUsed();
   if (ctx.clock.now() >= code.createdAt + LIFETIMES.codeMs) throw errors.codeExpired();
   if (str(params, 'redirect_uri') !== code.redirectUri) throw errors.redirectMismatch();
+  if (code.codeChallenge && !verifierMatches(code.codeChallenge, str(params, 'code_verifier'))) throw errors.codeVerifierMismatch();
   code.usedAt = ctx.clock.now();
   return code;
 }
@@ -145,7 +171,14 @@ function facebookDialog(ctx: SandboxContext, params: Params): string | DialogChe
     `<h1>${escape(check.app.name)} is requesting access</h1>
 <p class="muted">Facebook Login (Meta sandbox). Pick a test user, the Pages to share and the permissions to grant.</p>
 <form method="post" action="/dialog/oauth/confirm">
-${hidden({ client_id: check.app.id, redirect_uri: check.redirectUri, state: str(params, 'state'), requested_scopes: check.scopes.join(',') })}
+${hidden({
+  client_id: check.app.id,
+  redirect_uri: check.redirectUri,
+  state: str(params, 'state'),
+  requested_scopes: check.scopes.join(','),
+  code_challenge: check.codeChallenge?.value,
+  code_challenge_method: check.codeChallenge?.method,
+})}
 ${userOptions || '<p>No test users are seeded.</p>'}
 <fieldset><legend>Permissions</legend>${scopeOptions || '<p class="muted">public_profile</p>'}</fieldset>
 <div class="actions"><button name="decision" value="allow">Continue</button><button name="decision" value="deny">Cancel</button></div>
@@ -229,6 +262,7 @@ export function loginGraphRoutes(app: FastifyInstance, ctx: SandboxContext): voi
       scopes: granted.includes('public_profile') ? granted : ['public_profile', ...granted],
       declinedScopes: declined,
       targetIds: [...pageIds, ...instagramIds],
+      ...(check.codeChallenge ? { codeChallenge: check.codeChallenge } : {}),
     });
     return reply.redirect(redirectWith(check.redirectUri, { code, state }, '_=_'));
   });

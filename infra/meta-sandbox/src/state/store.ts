@@ -53,6 +53,8 @@ export type AuthCode = {
   readonly scopes: string[];
   readonly declinedScopes: string[];
   readonly targetIds: string[];
+  /** PKCE (RFC 7636), which Facebook Login's manual flow supports: the verifier must match at exchange. */
+  readonly codeChallenge?: { readonly value: string; readonly method: 'S256' | 'plain' };
   readonly createdAt: number;
   usedAt: number | undefined;
 };
