@@ -1,0 +1,108 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { type TokenCipher, TokenCipherError } from '@postwire/crypto';
+
+export const PROVIDERS = ['facebook', 'instagram'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/**
+ * What the gateway remembers between sending a browser to Meta's dialog and Meta sending it back:
+ * who started the flow, for which organisation, the state nonce and the PKCE verifier. It lives in
+ * a cookie sealed with AES-256-GCM, so the gateway stays stateless and nobody can read or forge it;
+ * the state in the callback must equal the sealed nonce, which binds the flow to this browser session.
+ */
+const ConnectSession = z.object({
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  provider: z.enum(PROVIDERS),
+  organisationId: z.uuid(),
+  userId: z.uuid(),
+  codeVerifier: z.string().regex(/^[A-Za-z0-9_-]{64}$/).optional(),
+  expiresAt: z.number().int(),
+});
+export type ConnectSession = z.infer<typeof ConnectSession>;
+
+const SEAL_CONTEXT = 'gateway:connect-session';
+export const CONNECT_SESSION_TTL_MS = 10 * 60 * 1000;
+
+export function newConnectSession(input: {
+  readonly provider: Provider;
+  readonly organisationId: string;
+  readonly userId: string;
+  readonly pkce: boolean;
+  readonly now: number;
+}): ConnectSession {
+  return {
+    nonce: randomBytes(32).toString('base64url'),
+    provider: input.provider,
+    organisationId: input.organisationId,
+    userId: input.userId,
+    ...(input.pkce ? { codeVerifier: randomBytes(48).toString('base64url') } : {}),
+    expiresAt: input.now + CONNECT_SESSION_TTL_MS,
+  };
+}
+
+/** RFC 7636 S256: the challenge sent to the dialog for a verifier kept in the sealed session. */
+export function codeChallengeOf(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+export function sealConnectSession(cipher: TokenCipher, session: ConnectSession): string {
+  return cipher.encrypt(JSON.stringify(session), SEAL_CONTEXT);
+}
+
+export type OpenedSession =
+  | { readonly ok: true; readonly session: ConnectSession }
+  | { readonly ok: false; readonly reason: 'missing' | 'invalid' | 'expired' | 'state-mismatch' | 'provider-mismatch' };
+
+/** Opens the cookie and checks it against the callback's provider and state. */
+export function openConnectSession(
+  cipher: TokenCipher,
+  sealed: string | undefined,
+  expected: { readonly provider: Provider; readonly state: string | undefined; readonly now: number },
+): OpenedSession {
+  if (!sealed) return { ok: false, reason: 'missing' };
+  let session: ConnectSession;
+  try {
+    const parsed = ConnectSession.safeParse(JSON.parse(cipher.decrypt(sealed, SEAL_CONTEXT)));
+    if (!parsed.success) return { ok: false, reason: 'invalid' };
+    session = parsed.data;
+  } catch (error) {
+    if (error instanceof TokenCipherError || error instanceof SyntaxError) return { ok: false, reason: 'invalid' };
+    throw error;
+  }
+  if (session.expiresAt <= expected.now) return { ok: false, reason: 'expired' };
+  if (session.provider !== expected.provider) return { ok: false, reason: 'provider-mismatch' };
+  if (!expected.state || !sameText(expected.state, session.nonce)) return { ok: false, reason: 'state-mismatch' };
+  return { ok: true, session };
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * State nonces this instance has seen come back, kept until they would have expired anyway: a
+ * replayed callback is refused here, and in any case Meta redeems a code only once.
+ */
+export function createNonceLedger(capacity = 50_000) {
+  const seen = new Map<string, number>();
+  return {
+    /** True the first time a nonce is presented; false for a replay. */
+    consume(nonce: string, expiresAt: number, now: number): boolean {
+      const known = seen.get(nonce);
+      if (known !== undefined && known > now) return false;
+      if (seen.size >= capacity) {
+        for (const [key, expiry] of seen) if (expiry <= now) seen.delete(key);
+        // Still full of live nonces: forget the oldest. Meta's single-use codes still stop a replay.
+        for (const key of seen.keys()) {
+          if (seen.size < capacity) break;
+          seen.delete(key);
+        }
+      }
+      seen.set(nonce, expiresAt);
+      return true;
+    },
+  };
+}
