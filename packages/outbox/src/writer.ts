@@ -28,25 +28,27 @@ export async function appendToOutbox<Topic extends TopicContract>(
   const encoded = events.map((event) => encodeEvent(topic, event, { source: target.source }));
   if (encoded.length === 0) return [];
   const keys = [...new Set(encoded.map((event) => event.message.key))].sort();
-  await connection.query(sql.type(z.object({ locked: z.number() }))`
-    SELECT count(pg_advisory_xact_lock(hashtext(${`postwire:outbox:${target.schema}`}), hashtext(key)))::int AS locked
-      FROM unnest(${sql.array(keys, 'text')}::text[]) WITH ORDINALITY AS keys(key, ordinal)
-  `);
-  await connection.many(sql.type(z.object({ event_id: z.string() }))`
+  // One statement: the aggregate over `locks` must take every key's lock before the join yields its
+  // first row, so the identity values (positions) are drawn only once all locks are held.
+  await connection.query(sql.type(z.object({}))`
+    WITH locks AS (
+      SELECT count(pg_advisory_xact_lock(hashtext(${`postwire:outbox:${target.schema}`}), hashtext(key))) AS held
+        FROM unnest(${sql.array(keys, 'text')}::text[]) WITH ORDINALITY AS keys(key, ordinal)
+    )
     INSERT INTO ${sql.identifier([target.schema, 'outbox'])} (event_id, topic, message_key, event_type, headers, payload)
-    SELECT event_id, topic, message_key, event_type, headers, payload
-      FROM ${sql.unnest(
-        encoded.map((event) => [
-          event.id,
-          event.topic,
-          event.message.key,
-          event.type,
-          JSON.stringify(event.message.headers),
-          event.message.value,
-        ]),
-        ['uuid', 'text', 'text', 'text', 'jsonb', 'jsonb'],
-      )} AS input(event_id, topic, message_key, event_type, headers, payload)
-    RETURNING event_id
+    SELECT input.event_id, input.topic, input.message_key, input.event_type, input.headers, input.payload
+      FROM locks
+     CROSS JOIN ${sql.unnest(
+       encoded.map((event) => [
+         event.id,
+         event.topic,
+         event.message.key,
+         event.type,
+         JSON.stringify(event.message.headers),
+         event.message.value,
+       ]),
+       ['uuid', 'text', 'text', 'text', 'jsonb', 'jsonb'],
+     )} AS input(event_id, topic, message_key, event_type, headers, payload)
   `);
   return encoded;
 }
