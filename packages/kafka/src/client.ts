@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { pinoLogCreator } from './logging.ts';
+import { applyRequestQueueFix } from './request-queue-fix.ts';
 
 export type KafkaClientOptions = {
   readonly brokers: readonly string[];
@@ -19,6 +20,7 @@ export type KafkaClient = {
 
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const logger = options.logger.child({ component: 'kafka' });
+  if (!applyRequestQueueFix()) logger.warn('kafkajs request queue fix not applied: its internals changed');
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

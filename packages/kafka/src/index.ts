@@ -16,3 +16,4 @@ export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { NonRetryableError, decideAfterFailure, describeError, type DeadLetterReason, type FailureDecision } from './failure.ts';
 export { deadLetterRecord, type DeadLetterInfo } from './dead-letter.ts';
 export { headersFromKafka } from './headers.ts';
+export { applyRequestQueueFix } from './request-queue-fix.ts';

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   ContractViolationError,
   DEAD_LETTER_HEADERS,
+  type LegacyTopic,
   createEventReader,
   deadLetterTopicName,
   encodeEvent,
+  postEventsV0,
+  toHeaders,
 } from '@postwire/contracts';
 import { uniqueName } from '@postwire/testing';
 import { Kafka, logLevel } from 'kafkajs';
@@ -248,5 +251,60 @@ describe('consumer edge', () => {
     await second.start();
     await until(() => handled.length === 4, 20_000, 'the rest');
     expect(handled).toEqual(events.map((event) => event.id));
+  });
+});
+
+describe('upcasting at the edge', () => {
+  it('hands the handler a v1 event for a v0 message read from the legacy topic', async () => {
+    const topic = await prepareTopic();
+    const legacyName = topic.name.replace(/\.v1$/, '.v0');
+    await provisionTopics(client, { topics: [legacyName], partitions: 1 });
+    const legacy: LegacyTopic<TestTopic> = { name: legacyName, current: topic, upcasters: postEventsV0.upcasters };
+    const accountId = randomUUID();
+    const postId = randomUUID();
+    const headers = toHeaders('post.published', {
+      id: randomUUID(),
+      source: '/legacy/publisher',
+      time: new Date().toISOString(),
+      organisationId: randomUUID(),
+      correlationId: randomUUID(),
+    });
+    await rawProducer.send({
+      topic: legacyName,
+      acks: -1,
+      messages: [
+        {
+          key: accountId,
+          headers,
+          value: JSON.stringify({
+            post_id: postId,
+            account_id: accountId,
+            platform: 'facebook',
+            post_type: 'feed',
+            media_id: '1234567890_987654321',
+            permalink: null,
+            published_at: 1_748_770_200,
+          }),
+        },
+      ],
+    });
+
+    const seen: ConsumedEvent<TestTopic>[] = [];
+    const consumer = createEventConsumer(client, {
+      groupId: uniqueName('group'),
+      reader: createEventReader(topic, { legacy: [legacy] }),
+      handler: { handle: async (event) => void seen.push(event) },
+      logger,
+      maxWaitTimeMs: 100,
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    await until(() => seen.length === 1, 20_000, 'the upcast event');
+
+    expect(seen[0]).toMatchObject({
+      type: 'post.published',
+      data: { postId, socialAccountId: accountId, platformPostId: '1234567890_987654321', publishedAt: '2025-06-01T09:30:00.000Z' },
+      position: { topic: legacyName },
+    });
   });
 });
