@@ -16,7 +16,8 @@ const SECRET_PARAMS = new Set([
 
 /** `/v25.0/me?access_token=EAAU…&fields=id` -> `/v25.0/me?access_token=[redacted]&fields=id`. */
 export function redactUrl(url: string | URL): string {
-  const parsed = typeof url === 'string' ? new URL(url, 'http://redact.invalid') : url;
+  // A copy: the caller's URL is still to be sent.
+  const parsed = new URL(url, 'http://redact.invalid');
   for (const key of [...parsed.searchParams.keys()]) {
     if (SECRET_PARAMS.has(key)) parsed.searchParams.set(key, '[redacted]');
   }
