@@ -121,6 +121,12 @@ describe('request helpers', () => {
     expect(shown).toBe('/v25.0/oauth/access_token?client_id=1&client_secret=[redacted]&code=[redacted]&fields=id&access_token=[redacted]&appsecret_proof=[redacted]&fb_exchange_token=[redacted]&input_token=[redacted]');
   });
 
+  it('leaves the URL it is given untouched (it is still to be sent)', () => {
+    const url = new URL('http://x/v25.0/me?access_token=EAAU1');
+    expect(redactUrl(url)).toBe('/v25.0/me?access_token=[redacted]');
+    expect(url.searchParams.get('access_token')).toBe('EAAU1');
+  });
+
   it('keeps long numeric ids exact when parsing JSON', () => {
     expect(parseJsonPreservingIds('{"user_id": 17841400000000301, "n": 5, "data":[{"id":12345678901234567}]}')).toEqual({ user_id: '17841400000000301', n: 5, data: [{ id: '12345678901234567' }] });
     expect(parseJsonPreservingIds('{"caption":"\\"id\\": 12345678901234567"}')).toEqual({ caption: '"id": 12345678901234567' });
