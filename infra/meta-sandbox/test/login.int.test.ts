@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BuiltSandbox } from '../src/build.ts';
@@ -97,6 +97,23 @@ describe('Facebook Login', () => {
     });
     expect(right.status).toBe(200);
     expect(String(right.body.access_token)).toMatch(/^EAAU/);
+  });
+
+  it('checks appsecret_proof when a call carries one', async () => {
+    const token = await longLivedUserToken();
+    const proof = createHmac('sha256', APP_SECRET).update(token).digest('hex');
+    expect((await call(app, 'GET', '/v25.0/me', { access_token: token, appsecret_proof: proof })).status).toBe(200);
+    const wrong = await call(app, 'GET', '/v25.0/me', { access_token: token, appsecret_proof: 'ab'.repeat(32) });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error).toMatchObject({ code: 100, message: 'Invalid appsecret_proof provided in the API argument' });
+  });
+
+  it('refuses a wrong client secret with a non-transient error', async () => {
+    const response = await call(app, 'GET', '/v25.0/oauth/access_token', {
+      client_id: APP_ID, client_secret: 'not-the-secret', redirect_uri: FB_REDIRECT, code: await facebookCode(),
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 1, is_transient: false });
   });
 
   it('refuses a malformed code challenge at the dialog', async () => {

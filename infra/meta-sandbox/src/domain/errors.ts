@@ -116,7 +116,10 @@ export const errors = {
           ? `(#10) Application does not have permission for this action (requires ${scope}).`
           : `(#200) Requires ${scope} permission to manage the object`,
     }),
-  clientSecret: () => new GraphError({ code: 1, message: 'Error validating client secret.', httpStatus: 400 }),
+  // Code 1 is usually transient, but a wrong secret is not: Meta does not mark it transient.
+  clientSecret: () => new GraphError({ code: 1, message: 'Error validating client secret.', httpStatus: 400, isTransient: false }),
+  appSecretProof: () =>
+    new GraphError({ code: 100, type: 'GraphMethodException', message: 'Invalid appsecret_proof provided in the API argument' }),
   unknownApp: (appId: string) =>
     new GraphError({ code: 101, message: `Error validating application. Cannot get application info due to a system error (${appId}).` }),
   codeVerifierMismatch: () =>

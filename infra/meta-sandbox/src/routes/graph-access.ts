@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../context.ts';
 import { errors } from '../domain/errors.ts';
@@ -44,8 +45,22 @@ export function authenticate(ctx: SandboxContext, request: FastifyRequest, reply
   if (!token) throw errors.unparseableToken();
   const verdict = evaluateToken(token, ctx.clock.now());
   if (!verdict.valid) throw errors.token(verdict.subcode, verdict.message);
+  checkAppSecretProof(ctx, params, value, token.appId);
   meterApp(ctx, reply, token.appId);
   return token;
+}
+
+/**
+ * Meta checks `appsecret_proof` (hex HMAC-SHA256 of the access token, keyed with the app secret)
+ * whenever a call carries one, and refuses a wrong one even where the app does not require it.
+ */
+function checkAppSecretProof(ctx: SandboxContext, params: Params, token: string, appId: string): void {
+  const proof = params.appsecret_proof;
+  if (proof === undefined) return;
+  const secret = ctx.store.apps.get(appId)?.secret ?? '';
+  const expected = createHmac('sha256', secret).update(token).digest('hex');
+  const given = Buffer.from(typeof proof === 'string' ? proof : '');
+  if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) throw errors.appSecretProof();
 }
 
 /** App access tokens are `{app-id}|{app-secret}`. */
