@@ -12,3 +12,4 @@ export {
   traceContextPlugin,
   type TraceContext,
 } from './trace-context.ts';
+export { kafkaPlugin, type KafkaPluginOptions } from './kafka.ts';

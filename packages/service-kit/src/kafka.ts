@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
+import type { TopicContract } from '@postwire/contracts';
+import {
+  type EventProducer,
+  type KafkaClient,
+  type KafkaMetrics,
+  createEventProducer,
+  createKafkaClient,
+  createKafkaMetrics,
+  provisionTopics,
+} from '@postwire/kafka';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    kafka: { readonly client: KafkaClient; readonly producer: EventProducer; readonly metrics: KafkaMetrics };
+  }
+}
+
+export type KafkaPluginOptions = {
+  readonly service: string;
+  readonly brokers: readonly string[];
+  /** Topics this service produces: provisioned (with their dead-letter topics) before it starts. */
+  readonly produces: readonly TopicContract[];
+  readonly partitions: number;
+};
+
+/**
+ * The service's Kafka connection: one client, an acks-all producer whose events carry the
+ * service as their CloudEvents source, metrics on the service's registry, a readiness check that
+ * asks the cluster, and a disconnect after in-flight requests finish.
+ */
+export const kafkaPlugin = fp(
+  async (fastify: FastifyInstance, options: KafkaPluginOptions) => {
+    const client = createKafkaClient({
+      brokers: options.brokers,
+      clientId: `postwire-${options.service}`,
+      logger: fastify.log as unknown as Logger,
+    });
+    const metrics = createKafkaMetrics(fastify.metrics);
+    if (options.produces.length > 0) {
+      await provisionTopics(client, { topics: options.produces.map((topic) => topic.name), partitions: options.partitions });
+    }
+    const producer = createEventProducer(client, { source: `/postwire/${options.service}`, metrics });
+    await producer.connect();
+    const admin = client.kafka.admin();
+    await admin.connect();
+    fastify.decorate('kafka', { client, producer, metrics });
+    fastify.readiness.register('kafka', async () => {
+      await admin.describeCluster();
+    });
+    fastify.addHook('onClose', async () => {
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    });
+  },
+  { name: '@postwire/kafka', dependencies: ['@postwire/health', '@postwire/metrics'] },
+);
