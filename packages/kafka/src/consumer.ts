@@ -57,6 +57,8 @@ export type EventConsumerOptions<Topic extends TopicContract> = {
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly rebalanceTimeoutMs?: number;
+  /** Longest a done message waits for its offset commit (0: commit after every chunk). */
+  readonly commitIntervalMs?: number;
   /** Partitions handled in parallel; order holds per partition, hence per key. */
   readonly partitionsConsumedConcurrently?: number;
   readonly maxWaitTimeMs?: number;
@@ -81,6 +83,7 @@ export function createEventConsumer<Topic extends TopicContract>(
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 5_000 };
   const maxBatchSize = options.maxBatchSize ?? 200;
+  const commitIntervalMs = options.commitIntervalMs ?? 1_000;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const heartbeatInterval = options.heartbeatIntervalMs ?? 3_000;
 
@@ -104,30 +107,74 @@ export function createEventConsumer<Topic extends TopicContract>(
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+    // Positions of partitions now owned by another member are theirs to commit.
+    const assigned = event.payload.memberAssignment;
+    for (const [key, entry] of uncommitted) {
+      if (!assigned[entry.topic]?.includes(entry.partition)) uncommitted.delete(key);
+    }
     options.onGroupJoin?.(event.payload.memberAssignment);
   });
 
   /**
-   * Offsets of one partition batch: `done` marks a message handled (or dead-lettered); `commit`
-   * sends the last done offset to the group. Committing once per chunk instead of per message keeps
-   * a round trip to the group coordinator out of every message; a crash in between only redelivers
-   * messages whose effects the inbox already holds.
+   * Done-but-uncommitted positions, "topic|partition" -> next offset to read. A message is done when
+   * its handler (and so its transaction) succeeded or it was dead-lettered; only done positions are
+   * ever committed. Commits go out at most every commitIntervalMs, not per batch: an OffsetCommit is
+   * a round trip through the group coordinator (about 10-20 ms on a Kafka 4 broker, whose coordinator
+   * lingers to batch writes), and kafkajs fetches nothing while a batch's commit is awaited. A crash
+   * redelivers at most that window, and the inbox drops what was already applied.
    */
+  const uncommitted = new Map<string, { readonly topic: string; readonly partition: number; readonly offset: string }>();
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  let stopping = false;
+
+  type Committer = (entries: readonly { topic: string; partition: number; offset: string }[]) => Promise<void>;
+  // Outside eachBatch kafkajs only commits through the consumer (a no-op once stopping); inside, the
+  // batch payload commits even while the consumer is stopping.
+  const commitThroughConsumer: Committer = (entries) => consumer.commitOffsets([...entries]);
+
+  async function flushOffsets(commit: Committer): Promise<void> {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const snapshot = [...uncommitted.entries()];
+    if (snapshot.length === 0) return;
+    await commit(snapshot.map(([, entry]) => entry));
+    for (const [key, entry] of snapshot) if (uncommitted.get(key) === entry) uncommitted.delete(key);
+  }
+
+  function scheduleFlush(): void {
+    if (flushTimer || commitIntervalMs === 0) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      flushOffsets(commitThroughConsumer).catch((error: unknown) =>
+        logger.debug({ error: describeError(error) }, 'offset commit deferred (rebalancing?)'),
+      );
+    }, commitIntervalMs);
+  }
+
   function createProgress(payload: EachBatchPayload) {
     const { topic, partition } = payload.batch;
-    let uncommitted: string | undefined;
+    const key = `${topic}|${partition}`;
+    const commitInBatch: Committer = async (entries) => {
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const entry of entries) byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), entry]);
+      await payload.commitOffsetsIfNecessary({
+        topics: [...byTopic].map(([name, partitions]) => ({
+          topic: name,
+          partitions: partitions.map((entry) => ({ partition: entry.partition, offset: entry.offset })),
+        })),
+      });
+    };
     return {
       async done(offset: string): Promise<void> {
         payload.resolveOffset(offset);
-        uncommitted = offset;
+        uncommitted.set(key, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+        scheduleFlush();
         // Throws when the group is rebalancing: the batch stops here and the rest is fetched again.
         await payload.heartbeat();
       },
-      async commit(): Promise<void> {
-        if (uncommitted === undefined) return;
-        const offset = (BigInt(uncommitted) + 1n).toString();
-        uncommitted = undefined;
-        await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+      /** Commits now when required (stopping, no interval) or asked to (before a long backoff). */
+      async commit(now = false): Promise<void> {
+        if (now || stopping || commitIntervalMs === 0) await flushOffsets(commitInBatch);
       },
     };
   }
@@ -193,7 +240,7 @@ export function createEventConsumer<Topic extends TopicContract>(
         metrics?.handlerRetries.inc({ topic, type: item.event.type, group: groupId });
         const delay = backoffDelay(attempt, backoff);
         logger.warn({ topic, offset: item.message.offset, attempt, delay, error: describeError(error) }, 'handler failed; retrying');
-        await progress.commit();
+        await progress.commit(true);
         if (!(await pause(payload, delay))) return false;
       }
     }
@@ -263,6 +310,7 @@ export function createEventConsumer<Topic extends TopicContract>(
 
   return {
     async start() {
+      stopping = false;
       admin = client.kafka.admin();
       await Promise.all([deadLetters.connect(), admin.connect(), consumer.connect()]);
       await consumer.subscribe({ topics: [...reader.topicNames], fromBeginning: options.fromBeginning ?? true });
@@ -277,7 +325,13 @@ export function createEventConsumer<Topic extends TopicContract>(
     },
     async stop() {
       unregisterLag?.();
+      stopping = true;
+      await flushOffsets(commitThroughConsumer).catch((error: unknown) =>
+        logger.warn({ error: describeError(error) }, 'could not commit offsets before stopping; they will be redelivered'),
+      );
+      // Waits for the batch in hand, which commits its own progress at its end (stopping is set).
       await consumer.stop();
+      clearTimeout(flushTimer);
       await consumer.disconnect();
       await Promise.all([deadLetters.disconnect(), admin?.disconnect()]);
     },

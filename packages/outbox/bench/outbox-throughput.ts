@@ -43,6 +43,7 @@ await provisionTopics(client, { topics: [topic.name], partitions });
 const pool = await createDatabasePool(workerUrl, { maximumPoolSize: partitions + 1, applicationName: 'bench-consumer' });
 const committedAt = new Map<string, number>();
 const handledAt = new Map<string, number>();
+const producedAt = new Map<string, number>();
 const groupId = `bench-${randomUUID()}`;
 const consumer = createEventConsumer(client, {
   groupId,
@@ -53,6 +54,7 @@ const consumer = createEventConsumer(client, {
   partitionsConsumedConcurrently: partitions,
   handler: createIdempotentHandler<typeof topic>(pool, { schema: 'publisher', consumer: groupId }, async (event) => {
     handledAt.set(event.metadata.id, now());
+    producedAt.set(event.metadata.id, Number(event.position.timestamp));
   }),
 });
 await consumer.start();
@@ -87,6 +89,11 @@ const round = (value: number) => Math.round(value * 10) / 10;
 const paced = await run({ phase: 'paced', rate, seconds });
 await allHandled(60_000);
 const latencies = [...committedAt].map(([id, at]) => (handledAt.get(id) ?? Number.NaN) - at).sort((a, b) => a - b);
+// Kafka's CreateTime is set by the relay's producer just before sending: it splits the path in two.
+const relayStage = [...committedAt].map(([id, at]) => (producedAt.get(id) ?? Number.NaN) - at).sort((a, b) => a - b);
+const kafkaStage = [...committedAt]
+  .map(([id]) => (handledAt.get(id) ?? Number.NaN) - (producedAt.get(id) ?? Number.NaN))
+  .sort((a, b) => a - b);
 
 // Phase 2: as fast as the writers go, transactions of `transactionSize` events.
 committedAt.clear();
@@ -108,6 +115,10 @@ console.log(
         p95Ms: round(percentile(latencies, 95)),
         p99Ms: round(percentile(latencies, 99)),
         maxMs: round(latencies.at(-1) ?? Number.NaN),
+        commitToSendP50Ms: round(percentile(relayStage, 50)),
+        commitToSendP99Ms: round(percentile(relayStage, 99)),
+        sendToHandlerP50Ms: round(percentile(kafkaStage, 50)),
+        sendToHandlerP99Ms: round(percentile(kafkaStage, 99)),
       },
       throughput: {
         events: total,

@@ -138,16 +138,31 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  /** One cycle: read the oldest unsent rows, send them as one batch, mark them sent. */
+  // Positions Kafka acknowledged in the previous cycle, marked sent by the next cycle's statement.
+  let acknowledged: bigint[] = [];
+
+  /**
+   * One cycle: mark the previous batch sent and read the next oldest unsent rows (one statement),
+   * then send them as one batch. The CTE's UPDATE is not visible to its SELECT (same snapshot), hence
+   * the explicit exclusion of the positions being marked.
+   */
   async function publishBatch(): Promise<number> {
     dirty = false;
+    const marking = acknowledged;
     const rows = await pool.any(sql.type(OutboxRow)`
+      WITH marked AS (
+        UPDATE ${outbox} SET sent_at = clock_timestamp()
+         WHERE position = ANY(${sql.array(marking, 'int8')})
+        RETURNING position
+      )
       SELECT position, event_id, topic, message_key, event_type, headers, payload
         FROM ${outbox}
-       WHERE sent_at IS NULL
+       WHERE sent_at IS NULL AND position <> ALL(${sql.array(marking, 'int8')})
        ORDER BY position
        LIMIT ${batchSize}
     `);
+    acknowledged = [];
+    if (marking.length > 0) metrics?.relayed.inc({ schema }, marking.length);
     if (rows.length === 0) return 0;
     const records: EncodedEvent[] = rows.map((row) => ({
       id: row.event_id,
@@ -161,13 +176,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       metrics?.relayBatches.inc({ schema, outcome: 'failed' });
       throw error;
     }
-    const eventIds = rows.map((row) => row.event_id);
-    await options.afterPublish?.(eventIds);
-    await pool.query(sql.type(z.object({}))`
-      UPDATE ${outbox} SET sent_at = clock_timestamp()
-       WHERE position = ANY(${sql.array(rows.map((row) => row.position), 'int8')})
-    `);
-    metrics?.relayed.inc({ schema }, rows.length);
+    await options.afterPublish?.(rows.map((row) => row.event_id));
+    acknowledged = rows.map((row) => row.position);
     metrics?.relayBatches.inc({ schema, outcome: 'published' });
     return rows.length;
   }
@@ -205,7 +215,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const published = await publishBatch();
         await cleanUp();
         failures = 0;
-        if (published < batchSize) await waitForWork(pollIntervalMs);
+        // After a send, go round at once: that cycle marks the batch sent (and picks up newer rows).
+        if (published === 0) await waitForWork(Math.max(1, Math.min(pollIntervalMs, nextCleanup - Date.now())));
       } catch (error) {
         failures += 1;
         const delay = Math.min(10_000, 100 * 2 ** Math.min(failures, 7));
@@ -219,7 +230,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!leader) return;
     const deadline = Date.now() + (options.drainTimeoutMs ?? 10_000);
     try {
-      while (Date.now() < deadline && (await publishBatch()) > 0);
+      while (Date.now() < deadline && ((await publishBatch()) > 0 || acknowledged.length > 0));
     } catch (error) {
       logger.warn({ err: error }, 'outbox not fully drained on stop; the next leader publishes the rest');
     }
