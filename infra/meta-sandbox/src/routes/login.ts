@@ -156,7 +156,8 @@ function facebookDialog(ctx: SandboxContext, params: Params): string | DialogChe
         .map((item) => {
           const ig = item.instagramAccountId ? ctx.store.instagramAccounts.get(item.instagramAccountId) : undefined;
           const igLabel = ig ? ` — Instagram @${escape(ig.username)} (${ig.accountType === 'BUSINESS' ? 'business' : 'creator'})` : '';
-          return `<label><input type="checkbox" name="page_ids" value="${escape(item.id)}" checked> ${escape(item.name)}${igLabel}</label>`;
+          // Only the default user's Pages start checked, so the form submitted as it loads is a valid choice.
+          return `<label><input type="checkbox" name="page_ids" value="${escape(item.id)}"${index === 0 ? ' checked' : ''}> ${escape(item.name)}${igLabel}</label>`;
         })
         .join('');
       return `<fieldset><legend><label><input type="radio" name="user_id" value="${escape(user.id)}"${index === 0 ? ' checked' : ''}> Continue as ${escape(user.name)}</label></legend>
