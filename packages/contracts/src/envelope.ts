@@ -36,7 +36,9 @@ export const EventMetadataSchema = z.object({
   time: Timestamp,
   subject: z.string().min(1).optional(),
   organisationId: Uuid,
-  correlationId: Uuid,
+  // A chain started at the edge takes the caller's X-Correlation-Id or the request's trace id, so
+  // this is a bounded token rather than a UUID; an event-started chain uses the first event's id.
+  correlationId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -'),
   causationId: Uuid.optional(),
   actorId: Uuid.optional(),
   traceparent: z.string().regex(TRACEPARENT).optional(),
