@@ -1,6 +1,7 @@
 export {
   TokenCipherError,
   columnContext,
+  eventFieldContext,
   createTokenCipher,
   generateKey,
   isCiphertext,
@@ -9,4 +10,4 @@ export {
   type KeyRing,
   type TokenCipher,
 } from './token-cipher.ts';
-export { decodeKey, keyRingEnvironment } from './key-ring-config.ts';
+export { decodeKey, keyRingEnvironment, keyRingFields, toKeyRing } from './key-ring-config.ts';

@@ -105,3 +105,8 @@ export function createTokenCipher(ring: KeyRing): TokenCipher {
 export function generateKey(): string {
   return randomBytes(KEY_BYTES).toString('base64');
 }
+
+/** Where a token inside an event belongs: the receiving service decrypts with the same context. */
+export function eventFieldContext(eventType: string, key: string, field: string): CipherContext {
+  return `event:${eventType}:${key}:${field}`;
+}

@@ -1,9 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
+import cookie from '@fastify/cookie';
 import { authPlugin, createJwtVerifier } from '@postwire/auth';
-import { serviceKit } from '@postwire/service-kit';
+import { accountRequests, postRequests } from '@postwire/contracts';
+import { createTokenCipher } from '@postwire/crypto';
+import { createGraphClient } from '@postwire/graph';
+import { kafkaPlugin, serviceKit } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
+import { connectRoutes } from './routes/connect.ts';
 import { meRoutes } from './routes/me.ts';
 
 export type GatewayAppOptions = { readonly config: GatewayConfig };
@@ -14,8 +19,19 @@ const API_VERSION = '1.0.0';
 const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) => {
   await fastify.register(serviceKit, { service: 'gateway' });
   await fastify.register(openApiPlugin, { publicUrl: config.publicUrl, version: API_VERSION });
+  await fastify.register(cookie);
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
+  await fastify.register(kafkaPlugin, {
+    service: 'gateway',
+    brokers: config.kafka.brokers,
+    produces: [accountRequests, postRequests],
+    partitions: config.kafka.partitions,
+  });
   await fastify.register(asyncApiRoutes, { kafkaBrokers: config.kafka.brokers, version: API_VERSION });
+  const graph = createGraphClient(config.graph, { logger: fastify.log });
+  const cipher = createTokenCipher(config.keyRing);
+  // The connect callback is where Meta sends the browser back: it has no bearer token, its cookie binds it.
+  await fastify.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl });
   await fastify.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate);

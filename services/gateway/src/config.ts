@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { fields } from '@postwire/config';
 import { authFields, checkAuthFields, toAuthSettings } from '@postwire/auth';
+import { keyRingFields, toKeyRing } from '@postwire/crypto';
+import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
 
 export const configSchema = z
   .object({
@@ -10,16 +12,24 @@ export const configSchema = z
     GATEWAY_PUBLIC_URL: fields.url('http://127.0.0.1:3000'),
     KAFKA_BROKERS: fields.kafkaBrokers,
     LOG_LEVEL: fields.logLevel,
+    KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     ...authFields,
+    ...keyRingFields,
+    ...graphFields,
   })
-  .superRefine(checkAuthFields)
-  .transform((env) => ({
+  .superRefine((env, context) => {
+    checkAuthFields(env, context);
+    checkGraphFields(env, context);
+  })
+  .transform((env, context) => ({
     host: env.GATEWAY_HOST,
     port: env.GATEWAY_PORT,
     publicUrl: env.GATEWAY_PUBLIC_URL.replace(/\/$/, ''),
     logLevel: env.LOG_LEVEL,
-    kafka: { brokers: env.KAFKA_BROKERS },
+    kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
     auth: toAuthSettings(env),
+    keyRing: toKeyRing(env, context),
+    graph: toGraphSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof configSchema>;

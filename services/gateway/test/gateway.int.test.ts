@@ -1,33 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '@postwire/config';
 import { signDevelopmentToken } from '@postwire/auth';
-import app from '../src/app.ts';
-import { configSchema } from '../src/config.ts';
-
-const secret = 'gateway-test-shared-secret-32-characters';
-
-describe('gateway configuration', () => {
-  it('refuses to boot without a way to verify tokens', () => {
-    expect(() => loadConfig(configSchema, {})).toThrow(ConfigError);
-    expect(() => loadConfig(configSchema, {})).toThrow(/exactly one of JWT_SECRET/);
-  });
-
-  it('has working defaults once a secret is set', () => {
-    const config = loadConfig(configSchema, { JWT_SECRET: secret, GATEWAY_PUBLIC_URL: 'https://api.postwire.test/' });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, publicUrl: 'https://api.postwire.test', kafka: { brokers: ['127.0.0.1:9092'] } });
-    expect(config.auth).toMatchObject({ key: { kind: 'secret' }, audience: 'authenticated', organisationClaim: 'organisation_id' });
-  });
-});
+import { TEST_JWT_SECRET as secret, buildGateway, testEnvironment } from './helpers.ts';
 
 describe('gateway', () => {
   let gateway: FastifyInstance;
 
   beforeAll(async () => {
-    gateway = Fastify();
-    await gateway.register(app, { config: loadConfig(configSchema, { JWT_SECRET: secret }) });
-    await gateway.ready();
+    ({ gateway } = await buildGateway(testEnvironment()));
   });
 
   afterAll(() => gateway.close());
@@ -41,6 +22,7 @@ describe('gateway', () => {
     expect(document.paths['/v1/me'].get.responses['200'].content['application/json'].schema.properties).toHaveProperty('organisationId');
     // Health, metrics and the documents themselves are not part of the public API description.
     expect(Object.keys(document.paths)).not.toContain('/healthz');
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/connect/{provider}/start', '/v1/connect/{provider}/callback']));
   });
 
   it('serves Swagger UI at /docs', async () => {
@@ -55,6 +37,11 @@ describe('gateway', () => {
     const document = response.json();
     expect(document.asyncapi).toMatch(/^3\./);
     expect(Object.keys(document.channels).length).toBeGreaterThan(0);
+  });
+
+  it('is ready once Kafka answers', async () => {
+    const response = await gateway.inject('/readyz');
+    expect(response.json()).toEqual({ status: 'ready', checks: { kafka: 'ok' } });
   });
 
   it('requires a bearer token on the API and tells a valid caller who they are', async () => {

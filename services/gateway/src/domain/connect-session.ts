@@ -17,6 +17,8 @@ const ConnectSession = z.object({
   organisationId: z.uuid(),
   userId: z.uuid(),
   codeVerifier: z.string().regex(/^[A-Za-z0-9_-]{64}$/).optional(),
+  /** Set when the flow re-authorises an account that already exists. */
+  accountId: z.uuid().optional(),
   expiresAt: z.number().int(),
 });
 export type ConnectSession = z.infer<typeof ConnectSession>;
@@ -30,6 +32,7 @@ export function newConnectSession(input: {
   readonly userId: string;
   readonly pkce: boolean;
   readonly now: number;
+  readonly accountId?: string;
 }): ConnectSession {
   return {
     nonce: randomBytes(32).toString('base64url'),
@@ -37,6 +40,7 @@ export function newConnectSession(input: {
     organisationId: input.organisationId,
     userId: input.userId,
     ...(input.pkce ? { codeVerifier: randomBytes(48).toString('base64url') } : {}),
+    ...(input.accountId ? { accountId: input.accountId } : {}),
     expiresAt: input.now + CONNECT_SESSION_TTL_MS,
   };
 }

@@ -1,0 +1,230 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { callerOf } from '@postwire/auth';
+import { EncryptedSecret, accountRequests } from '@postwire/contracts';
+import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
+import { type GraphClient, GraphApiError, GraphNetworkError, classifyGraphError } from '@postwire/graph';
+import { ProblemError, formatTraceparent } from '@postwire/service-kit';
+import { derivedAccountId } from '../domain/account-id.ts';
+import {
+  CONNECT_SESSION_TTL_MS,
+  PROVIDERS,
+  type Provider,
+  codeChallengeOf,
+  createNonceLedger,
+  newConnectSession,
+  openConnectSession,
+  sealConnectSession,
+} from '../domain/connect-session.ts';
+import { REQUESTED_SCOPES, SUPPORTS_PKCE } from '../domain/scopes.ts';
+import { renderConnectResult } from './connect-page.ts';
+
+export type ConnectRouteOptions = {
+  readonly graph: GraphClient;
+  readonly cipher: TokenCipher;
+  readonly publicUrl: string;
+  readonly now?: () => number;
+};
+
+const COOKIE = 'pw_connect';
+const Params = z.object({ provider: z.enum(PROVIDERS) });
+
+/** A Meta short-lived Instagram Login token lives one hour (reference §1). */
+const INSTAGRAM_SHORT_LIVED_SECONDS = 3600;
+
+/**
+ * OAuth connect flows for Facebook Login (Pages and the Instagram accounts linked to them) and
+ * Instagram Login. `start` binds a state nonce, the caller's organisation and a PKCE verifier into
+ * a sealed, HttpOnly cookie and sends the browser to Meta's dialog; `callback` checks that Meta
+ * returned to the same browser with that state, exchanges the code, and hands the encrypted
+ * short-lived token to the accounts service as `account.authorized`.
+ */
+export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (fastify, options) => {
+  const now = options.now ?? Date.now;
+  const ledger = createNonceLedger();
+  const redirectUri = (provider: Provider) => `${options.publicUrl}/v1/connect/${provider}/callback`;
+  const cookie = {
+    path: '/v1/connect',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: options.publicUrl.startsWith('https://'),
+  };
+
+  fastify.get(
+    '/connect/:provider/start',
+    {
+      onRequest: fastify.authenticate,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Start connecting Instagram or Facebook accounts',
+        description:
+          'Redirects (302) to Meta\'s consent dialog. With `Accept: application/json` it answers the dialog URL instead, ' +
+          'for clients that open it themselves. The flow is bound to this browser by an HttpOnly cookie for 10 minutes.',
+        params: Params,
+        querystring: z.object({
+          accountId: z.uuid().optional().describe('Reconnect this existing account instead of connecting new ones'),
+        }),
+        response: { 200: z.object({ authorizationUrl: z.url(), expiresAt: z.iso.datetime() }) },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { provider } = request.params;
+      const session = newConnectSession({
+        provider,
+        organisationId: caller.organisationId,
+        userId: caller.userId,
+        pkce: SUPPORTS_PKCE[provider],
+        now: now(),
+        ...(request.query.accountId ? { accountId: request.query.accountId } : {}),
+      });
+      const state = session.nonce;
+      const authorizationUrl =
+        provider === 'facebook'
+          ? options.graph.facebookDialogUrl({
+              redirectUri: redirectUri(provider),
+              state,
+              scopes: REQUESTED_SCOPES.facebook,
+              ...(session.codeVerifier ? { codeChallenge: codeChallengeOf(session.codeVerifier) } : {}),
+            })
+          : options.graph.instagramDialogUrl({ redirectUri: redirectUri(provider), state, scopes: REQUESTED_SCOPES.instagram });
+      reply.setCookie(COOKIE, sealConnectSession(options.cipher, session), { ...cookie, maxAge: CONNECT_SESSION_TTL_MS / 1000 });
+      request.log.info({ provider, reconnect: Boolean(request.query.accountId) }, 'connect flow started');
+      if (request.headers.accept?.includes('application/json')) {
+        return { authorizationUrl, expiresAt: new Date(session.expiresAt).toISOString() };
+      }
+      return reply.redirect(authorizationUrl, 302);
+    },
+  );
+
+  fastify.get(
+    '/connect/:provider/callback',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Where Meta sends the browser back after consent',
+        description:
+          'Not called directly. Checks the state against the flow started in this browser, exchanges the code and hands ' +
+          'the encrypted token to the accounts service. Answers a page (or JSON with `Accept: application/json`).',
+        params: Params,
+        querystring: z.object({
+          code: z.string().min(1).max(2048).optional(),
+          state: z.string().max(256).optional(),
+          error: z.string().max(200).optional(),
+          error_reason: z.string().max(200).optional(),
+          error_description: z.string().max(1000).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { provider } = request.params;
+      const query = request.query;
+      // Whatever happens next, this flow is over: the cookie goes.
+      reply.clearCookie(COOKIE, cookie);
+      const opened = openConnectSession(options.cipher, request.cookies[COOKIE], { provider, state: query.state, now: now() });
+      if (!opened.ok) {
+        request.log.warn({ provider, reason: opened.reason }, 'connect callback refused');
+        throw new ProblemError(
+          400,
+          'connect-session-invalid',
+          'This connection attempt is not valid',
+          opened.reason === 'expired'
+            ? 'The connection took longer than 10 minutes. Start again.'
+            : 'The answer from Meta does not belong to a connection started in this browser. Start again.',
+          { reason: opened.reason },
+        );
+      }
+      const { session } = opened;
+      if (!ledger.consume(session.nonce, session.expiresAt, now())) {
+        throw new ProblemError(400, 'connect-session-used', 'This connection attempt was already completed', 'Start again to connect more accounts.');
+      }
+      if (query.error || !query.code) {
+        const denied = query.error === 'access_denied';
+        request.log.info({ provider, error: query.error, reason: query.error_reason }, 'connect flow ended without a code');
+        return sendResult(request, reply, 400, {
+          outcome: denied ? 'denied' : 'failed',
+          provider,
+          message: denied
+            ? 'No accounts were connected: access was declined on the consent screen.'
+            : `No accounts were connected: Meta answered "${query.error_description ?? query.error ?? 'no code'}".`,
+        });
+      }
+
+      const grant = await exchange(provider, query.code, session.codeVerifier, redirectUri(provider));
+      const socialAccountId = session.accountId ?? derivedAccountId(session.organisationId, provider, grant.platformUserId);
+      const shortLivedToken = EncryptedSecret.parse(
+        options.cipher.encrypt(grant.accessToken, eventFieldContext('account.authorized', socialAccountId, 'shortLivedToken')),
+      );
+      const [event] = await fastify.kafka.producer.publish(accountRequests, [
+        {
+          type: 'account.authorized',
+          data: {
+            socialAccountId,
+            platform: provider,
+            platformUserId: grant.platformUserId,
+            shortLivedToken,
+            tokenExpiresAt: new Date(now() + grant.expiresInSeconds * 1000).toISOString(),
+            grantedScopes: grant.scopes,
+            reconnect: session.accountId !== undefined,
+          },
+          metadata: {
+            organisationId: session.organisationId,
+            actorId: session.userId,
+            correlationId: request.correlationId,
+            traceparent: formatTraceparent(request.traceContext),
+          },
+        },
+      ]);
+      request.log.info({ provider, socialAccountId, eventId: event?.id, scopes: grant.scopes.length }, 'account authorized');
+      return sendResult(request, reply, 202, {
+        outcome: 'authorized',
+        provider,
+        socialAccountId,
+        grantedScopes: grant.scopes,
+        message: 'Access granted. Postwire is connecting the accounts you chose; they appear in your account list shortly.',
+      });
+    },
+  );
+
+  type Grant = { accessToken: string; platformUserId: string; scopes: string[]; expiresInSeconds: number };
+
+  async function exchange(provider: Provider, code: string, codeVerifier: string | undefined, redirect: string): Promise<Grant> {
+    try {
+      if (provider === 'instagram') {
+        const grant = await options.graph.exchangeInstagramCode({ code, redirectUri: redirect });
+        return { accessToken: grant.accessToken, platformUserId: grant.userId, scopes: [...grant.permissions], expiresInSeconds: INSTAGRAM_SHORT_LIVED_SECONDS };
+      }
+      const grant = await options.graph.exchangeFacebookCode({ code, redirectUri: redirect, ...(codeVerifier ? { codeVerifier } : {}) });
+      const inspected = await options.graph.debugToken(grant.accessToken);
+      if (!inspected.isValid || !inspected.userId) throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not confirm the login', 'Start again.');
+      return {
+        accessToken: grant.accessToken,
+        platformUserId: inspected.userId,
+        scopes: [...inspected.scopes],
+        expiresInSeconds: grant.expiresIn ?? 3600,
+      };
+    } catch (error) {
+      if (error instanceof GraphApiError || error instanceof GraphNetworkError) {
+        const classification = classifyGraphError(error);
+        throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not accept the login', classification.userMessage, {
+          metaClass: classification.class,
+        });
+      }
+      throw error;
+    }
+  }
+};
+
+type ConnectResult = {
+  readonly outcome: 'authorized' | 'denied' | 'failed';
+  readonly provider: Provider;
+  readonly message: string;
+  readonly socialAccountId?: string;
+  readonly grantedScopes?: readonly string[];
+};
+
+function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult) {
+  if (request.headers.accept?.includes('application/json')) return reply.code(status).send(result);
+  return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult(result));
+}

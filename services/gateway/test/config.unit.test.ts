@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '@postwire/config';
+import { configSchema } from '../src/config.ts';
+
+const keys = { TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('hex')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1' };
+const secret = 'gateway-test-shared-secret-32-characters';
+
+describe('gateway configuration', () => {
+  it('names every missing secret at once', () => {
+    const error = (() => {
+      try {
+        loadConfig(configSchema, {});
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((issue) => issue.split(':')[0]).sort()).toEqual(['TOKEN_ENCRYPTION_ACTIVE_KEY', 'TOKEN_ENCRYPTION_KEYS']);
+  });
+
+  it('refuses to boot without a way to verify tokens', () => {
+    expect(() => loadConfig(configSchema, keys)).toThrow(/exactly one of JWT_SECRET/);
+  });
+
+  it('has working defaults once the secrets are set: Meta calls go to the sandbox', () => {
+    const config = loadConfig(configSchema, { ...keys, JWT_SECRET: secret, GATEWAY_PUBLIC_URL: 'https://api.postwire.test/' });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, publicUrl: 'https://api.postwire.test', kafka: { brokers: ['127.0.0.1:9092'], partitions: 3 } });
+    expect(config.auth).toMatchObject({ key: { kind: 'secret' }, audience: 'authenticated', organisationClaim: 'organisation_id' });
+    expect(config.keyRing.activeKeyId).toBe('k1');
+    expect(config.graph.target).toBe('sandbox');
+  });
+});

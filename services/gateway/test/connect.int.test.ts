@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signDevelopmentToken } from '@postwire/auth';
+import { accountRequests } from '@postwire/contracts';
+import { createTokenCipher, eventFieldContext } from '@postwire/crypto';
+import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
+import { loadConfig } from '@postwire/config';
+import { uniqueName } from '@postwire/testing';
+import type { GatewayConfig } from '../src/config.ts';
+import { submitConsent } from './browser.ts';
+import { TEST_JWT_SECRET, buildGateway, testEnvironment } from './helpers.ts';
+
+type Observed = { headers: Record<string, string>; value: string; data: Record<string, unknown> };
+
+describe('connect flows through the gateway, against the Meta sandbox', () => {
+  let sandbox: BuiltSandbox;
+  let gateway: FastifyInstance;
+  let config: GatewayConfig;
+  let logLines: string[];
+  const observed: Observed[] = [];
+  const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('connect-observer') });
+  const userId = randomUUID();
+  const organisationId = randomUUID();
+  let bearer: string;
+
+  beforeAll(async () => {
+    // Exactly what a developer runs: the dev seed with its app and the gateway's default redirect URIs.
+    sandbox = await buildSandbox({ ...optionsFromConfig(loadConfig(sandboxConfigSchema, {})), listen: true });
+    ({ gateway, config, logLines } = await buildGateway(testEnvironment({ META_SANDBOX_URL: sandbox.baseUrl ?? '' })));
+    bearer = `Bearer ${await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId, organisationId })}`;
+    await consumer.connect();
+    await consumer.subscribe({ topic: accountRequests.name, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)]));
+        const value = String(message.value);
+        observed.push({ headers, value, data: JSON.parse(value) as Record<string, unknown> });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await consumer.disconnect();
+    await gateway.close();
+    await sandbox.close();
+  });
+
+  async function start(provider: 'facebook' | 'instagram', query = '') {
+    const response = await gateway.inject({ url: `/v1/connect/${provider}/start${query}`, headers: { authorization: bearer } });
+    expect(response.statusCode, response.body).toBe(302);
+    const cookie = String(response.headers['set-cookie']).split(';')[0] ?? '';
+    return { dialog: String(response.headers.location), cookie, setCookie: String(response.headers['set-cookie']) };
+  }
+
+  async function callback(redirect: URL, cookie: string, accept = 'text/html') {
+    return gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept } });
+  }
+
+  async function eventFor(correlationId: string): Promise<Observed> {
+    for (let waited = 0; waited < 15_000; waited += 100) {
+      const found = observed.find((entry) => entry.headers.ce_correlationid === correlationId);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no account.authorized with correlation ${correlationId}`);
+  }
+
+  it('Facebook Login: PKCE dialog, consent, code exchange, and an encrypted account.authorized on Kafka', async () => {
+    const { dialog, cookie, setCookie } = await start('facebook');
+    const dialogUrl = new URL(dialog);
+    expect(dialogUrl.origin).toBe(sandbox.baseUrl);
+    expect(dialogUrl.pathname).toBe('/v25.0/dialog/oauth');
+    expect(dialogUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(dialogUrl.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:3000/v1/connect/facebook/callback');
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
+    expect(setCookie).toMatch(/Path=\/v1\/connect/);
+
+    const redirect = await submitConsent(dialog, 'allow');
+    expect(redirect.searchParams.get('state')).toBe(dialogUrl.searchParams.get('state'));
+    const answer = await callback(redirect, cookie, 'application/json');
+    expect(answer.statusCode, answer.body).toBe(202);
+    const result = answer.json();
+    expect(result).toMatchObject({ outcome: 'authorized', provider: 'facebook' });
+    expect(result.grantedScopes).toEqual(expect.arrayContaining(['instagram_content_publish', 'pages_manage_posts']));
+    expect(answer.headers['set-cookie']).toMatch(/pw_connect=;/);
+
+    const event = await eventFor(String(answer.headers['x-correlation-id']));
+    expect(event.headers).toMatchObject({
+      ce_type: 'account.authorized',
+      ce_source: '/postwire/gateway',
+      ce_organisationid: organisationId,
+      ce_actorid: userId,
+      'content-type': 'application/json',
+    });
+    expect(event.data).toMatchObject({ socialAccountId: result.socialAccountId, platform: 'facebook', reconnect: false });
+    const sealed = String(event.data.shortLivedToken);
+    expect(sealed).toMatch(/^enc:v1:test-1:/);
+
+    // The receiving side decrypts with the shared key ring and the event's own coordinates.
+    const token = createTokenCipher(config.keyRing).decrypt(sealed, eventFieldContext('account.authorized', String(result.socialAccountId), 'shortLivedToken'));
+    expect(token).toMatch(/^EAAU/);
+    const me = await fetch(`${sandbox.baseUrl}/v25.0/me?access_token=${token}`);
+    expect(me.status).toBe(200);
+    // The plaintext token is nowhere: not in the event, not in the answer, not in any log line.
+    expect(event.value).not.toContain(token);
+    expect(answer.body).not.toContain(token);
+    expect(logLines.join('')).not.toContain(token);
+    expect(logLines.join('')).not.toContain(redirect.searchParams.get('code') ?? 'no-code');
+  });
+
+  it('the same login always yields the same account id, and a reconnect keeps the existing one', async () => {
+    const first = await start('facebook');
+    const one = (await callback(await submitConsent(first.dialog, 'allow'), first.cookie, 'application/json')).json();
+    const again = await start('facebook');
+    const two = (await callback(await submitConsent(again.dialog, 'allow'), again.cookie, 'application/json')).json();
+    expect(two.socialAccountId).toBe(one.socialAccountId);
+
+    const existing = randomUUID();
+    const reconnect = await start('facebook', `?accountId=${existing}`);
+    const answer = await callback(await submitConsent(reconnect.dialog, 'allow'), reconnect.cookie, 'application/json');
+    expect(answer.json()).toMatchObject({ socialAccountId: existing });
+    const event = await eventFor(String(answer.headers['x-correlation-id']));
+    expect(event.data).toMatchObject({ socialAccountId: existing, reconnect: true });
+  });
+
+  it('Instagram Login: consent without PKCE, exchange, and the granted Instagram scopes on the event', async () => {
+    const { dialog, cookie } = await start('instagram');
+    const dialogUrl = new URL(dialog);
+    expect(dialogUrl.pathname).toBe('/oauth/authorize');
+    expect(dialogUrl.searchParams.get('code_challenge')).toBeNull();
+    const answer = await callback(await submitConsent(dialog, 'allow'), cookie, 'application/json');
+    expect(answer.statusCode, answer.body).toBe(202);
+    const event = await eventFor(String(answer.headers['x-correlation-id']));
+    expect(event.data).toMatchObject({ platform: 'instagram' });
+    expect(event.data.grantedScopes).toEqual(expect.arrayContaining(['instagram_business_content_publish']));
+  });
+
+  it('a user who declines sees why nothing was connected, and nothing is emitted', async () => {
+    const before = observed.length;
+    const { dialog, cookie } = await start('facebook');
+    const redirect = await submitConsent(dialog, 'deny');
+    expect(redirect.searchParams.get('error')).toBe('access_denied');
+    const page = await callback(redirect, cookie);
+    expect(page.statusCode).toBe(400);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('data-outcome="denied"');
+    expect(page.body).toContain('access was declined');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(observed.length).toBe(before);
+  });
+
+  it('refuses a callback that does not belong to this browser’s flow, or that was already used', async () => {
+    const a = await start('facebook');
+    const b = await start('facebook');
+    const redirectB = await submitConsent(b.dialog, 'allow');
+    const crossed = await callback(redirectB, a.cookie, 'application/json');
+    expect(crossed.statusCode).toBe(400);
+    expect(crossed.json()).toMatchObject({ type: 'https://postwire.dev/problems/connect-session-invalid', reason: 'state-mismatch' });
+    const noCookie = await callback(redirectB, '', 'application/json');
+    expect(noCookie.json()).toMatchObject({ reason: 'missing' });
+
+    const done = await callback(redirectB, b.cookie, 'application/json');
+    expect(done.statusCode).toBe(202);
+    const replay = await callback(redirectB, b.cookie, 'application/json');
+    expect(replay.statusCode).toBe(400);
+    expect(replay.json()).toMatchObject({ type: 'https://postwire.dev/problems/connect-session-used' });
+  });
+
+  it('starting a flow needs a bearer token, and an unknown provider is a 400', async () => {
+    expect((await gateway.inject('/v1/connect/facebook/start')).statusCode).toBe(401);
+    const unknown = await gateway.inject({ url: '/v1/connect/tiktok/start', headers: { authorization: bearer } });
+    expect(unknown.statusCode).toBe(400);
+  });
+
+  it('API clients can ask for the dialog URL as JSON instead of a redirect', async () => {
+    const response = await gateway.inject({ url: '/v1/connect/instagram/start', headers: { authorization: bearer, accept: 'application/json' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().authorizationUrl).toMatch(new RegExp(`^${sandbox.baseUrl}/oauth/authorize\\?`));
+  });
+});
