@@ -13,3 +13,4 @@ export {
   type TraceContext,
 } from './trace-context.ts';
 export { kafkaPlugin, type KafkaPluginOptions } from './kafka.ts';
+export { zodSchemasPlugin } from './zod.ts';

@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { zodSchemasPlugin } from '@postwire/service-kit';
 
 export type OpenApiOptions = { readonly publicUrl: string; readonly version: string };
 
@@ -12,8 +13,7 @@ export type OpenApiOptions = { readonly publicUrl: string; readonly version: str
  */
 export const openApiPlugin = fp(
   async (fastify: FastifyInstance, options: OpenApiOptions) => {
-    fastify.setValidatorCompiler(validatorCompiler);
-    fastify.setSerializerCompiler(serializerCompiler);
+    await fastify.register(zodSchemasPlugin);
     await fastify.register(swagger, {
       openapi: {
         openapi: '3.1.0',

@@ -1,0 +1,9 @@
+export {
+  AccountCapabilities,
+  AccountIdParams,
+  AccountList,
+  AccountListQuery,
+  AccountResource,
+  ExpiringAccounts,
+  ExpiringAccountsQuery,
+} from './accounts.ts';
