@@ -49,7 +49,9 @@ function headersSchema(topic: TopicContract): JsonObject {
       [HEADERS.time]: text('When it happened', { format: 'date-time' }),
       [HEADERS.subject]: text('What the event is about when narrower than the key (e.g. the post id)'),
       [HEADERS.organisationId]: text('Extension: the organisation', { format: 'uuid' }),
-      [HEADERS.correlationId]: text('Extension: the first event (or request) of this chain', { format: 'uuid' }),
+      [HEADERS.correlationId]: text("Extension: the chain's id (the caller's X-Correlation-Id, the trace id, or the first event's id)", {
+        pattern: '^[A-Za-z0-9._:-]{1,128}$',
+      }),
       [HEADERS.causationId]: text('Extension: the event that caused this one', { format: 'uuid' }),
       [HEADERS.actorId]: text('Extension: the acting user (request events)', { format: 'uuid' }),
       [HEADERS.contentType]: text('Body media type', { const: CONTENT_TYPE }),
