@@ -7,6 +7,8 @@ import { createGraphClient } from '@postwire/graph';
 import { kafkaPlugin, serviceKit } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
+import { upstreamPlugin } from './plugins/upstream.ts';
+import { accountReadRoutes } from './routes/accounts.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { meRoutes } from './routes/me.ts';
@@ -32,10 +34,12 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   const cipher = createTokenCipher(config.keyRing);
   // The connect callback is where Meta sends the browser back: it has no bearer token, its cookie binds it.
   await fastify.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl });
+  await fastify.register(upstreamPlugin, { timeoutMs: config.upstreams.timeoutMs });
   await fastify.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate);
       await api.register(meRoutes);
+      await api.register(accountReadRoutes, { accountsUrl: config.upstreams.accounts });
     },
     { prefix: '/v1' },
   );

@@ -13,6 +13,9 @@ export const configSchema = z
     KAFKA_BROKERS: fields.kafkaBrokers,
     LOG_LEVEL: fields.logLevel,
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+    // The owning services' read APIs (internal addresses).
+    GATEWAY_ACCOUNTS_URL: fields.url('http://127.0.0.1:3101'),
+    GATEWAY_UPSTREAM_TIMEOUT_MS: fields.durationMs(5_000),
     ...authFields,
     ...keyRingFields,
     ...graphFields,
@@ -27,6 +30,7 @@ export const configSchema = z
     publicUrl: env.GATEWAY_PUBLIC_URL.replace(/\/$/, ''),
     logLevel: env.LOG_LEVEL,
     kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
