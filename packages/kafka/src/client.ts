@@ -1,12 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { Logger } from 'pino';
+import type { ServiceLogger } from './logging.ts';
 import { pinoLogCreator } from './logging.ts';
 import { applyRequestQueueFix } from './request-queue-fix.ts';
 
 export type KafkaClientOptions = {
   readonly brokers: readonly string[];
   readonly clientId: string;
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
 };
@@ -15,7 +15,7 @@ export type KafkaClientOptions = {
 export type KafkaClient = {
   readonly kafka: Kafka;
   readonly clientId: string;
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
 };
 
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {

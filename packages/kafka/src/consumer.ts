@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventReader, IncomingEvent, TopicContract } from '@postwire/contracts';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import type { Logger } from 'pino';
+import type { ServiceLogger } from './logging.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import type { KafkaClient } from './client.ts';
 import { deadLetterRecord } from './dead-letter.ts';
@@ -42,7 +42,7 @@ export type EventConsumerOptions<Topic extends TopicContract> = {
   readonly groupId: string;
   readonly reader: EventReader<Topic>;
   readonly handler: EventHandler<Topic>;
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
   readonly metrics?: KafkaMetrics;
   /** Attempts per message before it is dead-lettered (first try included). */
   readonly maxAttempts?: number;

@@ -17,3 +17,4 @@ export { NonRetryableError, decideAfterFailure, describeError, type DeadLetterRe
 export { deadLetterRecord, type DeadLetterInfo } from './dead-letter.ts';
 export { headersFromKafka } from './headers.ts';
 export { applyRequestQueueFix } from './request-queue-fix.ts';
+export type { ServiceLogger } from './logging.ts';

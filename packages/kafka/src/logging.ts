@@ -1,8 +1,24 @@
 import { type LogEntry, type logCreator, logLevel } from 'kafkajs';
-import type { Logger } from 'pino';
+
+type LogMethod = {
+  (fields: object, message?: string): void;
+  (message: string): void;
+};
+
+/**
+ * The logging this package needs, by shape: a pino logger and Fastify's request or instance logger
+ * both fit, so services hand theirs over without casts.
+ */
+export type ServiceLogger = {
+  readonly error: LogMethod;
+  readonly warn: LogMethod;
+  readonly info: LogMethod;
+  readonly debug: LogMethod;
+  child(bindings: Record<string, unknown>): ServiceLogger;
+};
 
 /** Routes kafkajs's own log lines into the service's pino logger (one JSON log stream). */
-export function pinoLogCreator(logger: Logger): logCreator {
+export function pinoLogCreator(logger: ServiceLogger): logCreator {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;

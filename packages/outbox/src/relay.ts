@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EncodedEvent } from '@postwire/contracts';
 import { type DatabasePool, sql } from '@postwire/db';
-import type { EventProducer } from '@postwire/kafka';
+import type { EventProducer, ServiceLogger } from '@postwire/kafka';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { OutboxBacklog, OutboxMetrics } from './metrics.ts';
 
@@ -17,7 +16,7 @@ export type OutboxRelayOptions = {
   readonly sessionUrl: string;
   readonly schema: string;
   readonly producer: EventProducer;
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
   readonly metrics?: OutboxMetrics;
   /** Rows claimed and sent per cycle (one sendBatch, one UPDATE). */
   readonly batchSize?: number;

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Logger } from 'pino';
 import type { TopicContract } from '@postwire/contracts';
 import {
   type EventProducer,
@@ -36,7 +35,7 @@ export const kafkaPlugin = fp(
     const client = createKafkaClient({
       brokers: options.brokers,
       clientId: `postwire-${options.service}`,
-      logger: fastify.log as unknown as Logger,
+      logger: fastify.log,
     });
     const metrics = createKafkaMetrics(fastify.metrics);
     if (options.produces.length > 0) {
