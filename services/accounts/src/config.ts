@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
+import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { serviceConnectionUrls } from '@postwire/db';
+import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
 
 export const configSchema = z
   .object({
@@ -10,9 +12,15 @@ export const configSchema = z
     ACCOUNTS_WORKER_DATABASE_URL: fields.optionalPostgresUrl,
     DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
     KAFKA_BROKERS: fields.kafkaBrokers,
+    KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     LOG_LEVEL: fields.logLevel,
+    ...keyRingFields,
+    ...graphFields,
   })
-  .transform((env) => ({
+  .superRefine((env, context) => {
+    checkGraphFields(env, context);
+  })
+  .transform((env, context) => ({
     host: env.ACCOUNTS_HOST,
     port: env.ACCOUNTS_PORT,
     logLevel: env.LOG_LEVEL,
@@ -20,7 +28,9 @@ export const configSchema = z
       app: env.ACCOUNTS_DATABASE_URL,
       worker: env.ACCOUNTS_WORKER_DATABASE_URL,
     }),
-    kafka: { brokers: env.KAFKA_BROKERS },
+    kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    keyRing: toKeyRing(env, context),
+    graph: toGraphSettings(env),
   }));
 
 export type AccountsConfig = z.output<typeof configSchema>;
