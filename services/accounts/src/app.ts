@@ -1,13 +1,26 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { databasePlugin, serviceKit } from '@postwire/service-kit';
+import { accountEvents } from '@postwire/contracts';
+import { databasePlugin, kafkaPlugin, serviceKit } from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
+import { eventPipeline } from './workers/event-pipeline.ts';
 
 export type AccountsAppOptions = { readonly config: AccountsConfig };
 
-/** The whole accounts service as one plugin; nothing happens at import time. */
+/**
+ * The whole accounts service as one plugin; nothing happens at import time. Plugins close in reverse
+ * order: the event pipeline (consumer, outbox relay, worker pool) first, then Kafka, then the app pool.
+ */
 const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config }) => {
   await fastify.register(serviceKit, { service: 'accounts' });
+  // User-scoped reads: accounts_app, RLS applies with the caller's claims.
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
+  await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], partitions: config.kafka.partitions });
+  await fastify.register(eventPipeline, {
+    workerDatabaseUrl: config.database.worker,
+    keyRing: config.keyRing,
+    graph: config.graph,
+    partitions: config.kafka.partitions,
+  });
 };
 
 export default app;

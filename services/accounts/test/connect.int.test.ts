@@ -1,0 +1,344 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EncryptedSecret, accountEvents, accountRequests } from '@postwire/contracts';
+import { type TokenCipher, columnContext, createTokenCipher, eventFieldContext } from '@postwire/crypto';
+import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
+import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
+import { loadConfig } from '@postwire/config';
+import { type TestDatabase, createTestDatabase } from '@postwire/testing';
+import { derivedAccountId } from '../src/domain/account-id.ts';
+import { type Observed, buildAccounts, eventually, observeTopic, testEnvironment } from './helpers.ts';
+
+// The sandbox's dev seed (infra/meta-sandbox/README.md).
+const ALICE = '1000900000000101';
+const BOB = '1000900000000102';
+const BAKERY_PAGE = '1001000000000201';
+const STUDIO_PAGE = '1001000000000202';
+const BAKERY_IG = '17841400000000301';
+const STUDIO_IG = '17841400000000302';
+
+type AccountRow = {
+  id: string;
+  organisation_id: string;
+  platform: string;
+  account_type: string;
+  platform_account_id: string;
+  username: string | null;
+  access_token: string;
+  refresh_token: string | null;
+  token_expires_at: Date | null;
+  page_id: string | null;
+  page_name: string | null;
+  status: string;
+  error_message: string | null;
+  connection_error_count: number;
+  can_publish_feed: boolean;
+  can_publish_stories: boolean;
+  can_publish_reels: boolean;
+  last_synced_at: Date | null;
+  last_token_refresh: Date | null;
+};
+
+describe('accounts: connecting, reconnecting and disconnecting through Kafka, against the Meta sandbox', () => {
+  let database: TestDatabase;
+  let admin: pg.Client;
+  let sandbox: BuiltSandbox;
+  let accounts: FastifyInstance;
+  let logLines: string[];
+  let cipher: TokenCipher;
+  let producer: EventProducer;
+  let observer: Awaited<ReturnType<typeof observeTopic>>;
+  let requestsObserver: Awaited<ReturnType<typeof observeTopic>>;
+  const plaintextTokens = new Set<string>();
+  const organisations = { main: randomUUID(), scopes: randomUUID(), instagram: randomUUID(), revoked: randomUUID() };
+  const actorId = randomUUID();
+
+  beforeAll(async () => {
+    database = await createTestDatabase('accounts_connect');
+    admin = new pg.Client({ connectionString: database.adminUrl });
+    await admin.connect();
+    for (const [name, id] of Object.entries(organisations)) await admin.query(`INSERT INTO organisations (id, name) VALUES ($1, $2)`, [id, name]);
+    sandbox = await buildSandbox({ ...optionsFromConfig(loadConfig(sandboxConfigSchema, {})), listen: true });
+    const built = await buildAccounts(testEnvironment(database, sandbox.baseUrl ?? ''));
+    accounts = built.app;
+    logLines = built.logLines;
+    cipher = createTokenCipher(built.config.keyRing);
+    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), clientId: 'accounts-test-gateway', logger: pino({ level: 'silent' }) });
+    producer = createEventProducer(client, { source: '/postwire/gateway' });
+    await producer.connect();
+    observer = await observeTopic(accountEvents.name);
+    requestsObserver = await observeTopic(accountRequests.name);
+  });
+
+  afterAll(async () => {
+    await observer?.stop();
+    await requestsObserver?.stop();
+    await producer?.disconnect();
+    await accounts?.close();
+    await sandbox?.close();
+    await admin?.end();
+    await database?.drop();
+  });
+
+  /** A real short-lived token from the sandbox, as the gateway's code exchange would hold it. */
+  async function shortLivedToken(body: Record<string, unknown>): Promise<string> {
+    const response = await fetch(`${sandbox.baseUrl}/_sandbox/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ longLived: false, ...body }),
+    });
+    expect(response.status).toBe(201);
+    const token = ((await response.json()) as { access_token: string }).access_token;
+    plaintextTokens.add(token);
+    return token;
+  }
+
+  /** Publishes `account.authorized` exactly as the gateway's connect callback does. */
+  async function authorize(input: {
+    organisationId: string;
+    platform: 'facebook' | 'instagram';
+    platformUserId: string;
+    token: string;
+    scopes: string[];
+    socialAccountId?: string;
+    id?: string;
+  }): Promise<{ id: string; socialAccountId: string }> {
+    const socialAccountId = input.socialAccountId ?? derivedAccountId(input.organisationId, input.platform, input.platformUserId);
+    const id = input.id ?? randomUUID();
+    await producer.publish(accountRequests, [
+      {
+        type: 'account.authorized',
+        data: {
+          socialAccountId,
+          platform: input.platform,
+          platformUserId: input.platformUserId,
+          shortLivedToken: EncryptedSecret.parse(cipher.encrypt(input.token, eventFieldContext('account.authorized', socialAccountId, 'shortLivedToken'))),
+          tokenExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          grantedScopes: input.scopes,
+          reconnect: input.socialAccountId !== undefined,
+        },
+        metadata: { id, organisationId: input.organisationId, actorId, correlationId: `test-${id}` },
+      },
+    ]);
+    return { id, socialAccountId };
+  }
+
+  async function requestDisconnect(organisationId: string, socialAccountId: string, mode: 'disconnect' | 'delete'): Promise<string> {
+    const id = randomUUID();
+    await producer.publish(accountRequests, [
+      {
+        type: 'account.disconnect-requested',
+        data: { socialAccountId, mode, revokeOnPlatform: false },
+        metadata: { id, organisationId, actorId, correlationId: `test-${id}` },
+      },
+    ]);
+    return id;
+  }
+
+  const processed = (eventId: string) =>
+    eventually(async () => ((await admin.query(`SELECT 1 FROM accounts.inbox WHERE event_id = $1`, [eventId])).rowCount ? true : undefined), `inbox row for ${eventId}`);
+
+  const rowsOf = async (organisationId: string) =>
+    (await admin.query<AccountRow>(`SELECT * FROM accounts.social_media_accounts WHERE organisation_id = $1 ORDER BY platform, platform_account_id`, [organisationId])).rows;
+
+  const causedBy = (eventId: string, count: number) =>
+    eventually(() => {
+      const found = observer.messages.filter((message) => message.headers.ce_causationid === eventId);
+      return found.length >= count ? found : undefined;
+    }, `${count} events caused by ${eventId}`);
+
+  const GRANTED_FACEBOOK = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic', 'instagram_content_publish'];
+  let firstConnect: { id: string; socialAccountId: string };
+
+  it('Facebook Login: each granted Page and its linked Instagram account becomes an active, encrypted account, announced once', async () => {
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
+    firstConnect = await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK });
+    const events = await causedBy(firstConnect.id, 4);
+    const rows = await rowsOf(organisations.main);
+
+    expect(rows.map((row) => [row.platform, row.platform_account_id, row.account_type, row.page_id])).toEqual([
+      ['facebook', BAKERY_PAGE, 'page', BAKERY_PAGE],
+      ['facebook', STUDIO_PAGE, 'page', STUDIO_PAGE],
+      ['instagram', BAKERY_IG, 'business', BAKERY_PAGE],
+      ['instagram', STUDIO_IG, 'creator', STUDIO_PAGE],
+    ]);
+    const byPlatformId = new Map(rows.map((row) => [row.platform_account_id, row]));
+    expect(byPlatformId.get(BAKERY_IG)).toMatchObject({ username: 'postwire.bakery', page_name: 'Postwire Bakery', can_publish_feed: true, can_publish_stories: true, can_publish_reels: true });
+    expect(byPlatformId.get(STUDIO_IG)).toMatchObject({ username: 'postwire.studio', can_publish_stories: false, can_publish_reels: true });
+    expect(byPlatformId.get(BAKERY_PAGE)).toMatchObject({ username: 'Postwire Bakery', can_publish_stories: true, can_publish_reels: true });
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'active', error_message: null, connection_error_count: 0, token_expires_at: null, refresh_token: null });
+      expect(row.id).toBe(derivedAccountId(organisations.main, row.platform, row.platform_account_id));
+      expect(row.last_synced_at).not.toBeNull();
+      expect(row.last_token_refresh).not.toBeNull();
+      expect(row.access_token).toMatch(/^enc:v1:test-1:/);
+      const plaintext = cipher.decrypt(row.access_token, columnContext('social_media_accounts', row.id, 'access_token'));
+      plaintextTokens.add(plaintext);
+      // The Page token (for the Instagram account too: see README, "Which token an Instagram account keeps").
+      expect(plaintext).toMatch(/^EAAP/);
+      // Bound to its row: the same ciphertext does not open as another row's.
+      expect(() => cipher.decrypt(row.access_token, columnContext('social_media_accounts', randomUUID(), 'access_token'))).toThrow();
+    }
+
+    expect(events.map((event) => event.headers.ce_type)).toEqual(Array(4).fill('account.connected'));
+    for (const event of events) {
+      const row = rows.find((candidate) => candidate.id === event.key);
+      expect(row, 'every event is keyed by its account id').toBeDefined();
+      expect(event.headers).toMatchObject({ ce_organisationid: organisations.main, ce_source: '/postwire/accounts', ce_correlationid: `test-${firstConnect.id}`, ce_actorid: actorId });
+      expect(event.data).toMatchObject({
+        socialAccountId: row?.id,
+        platform: row?.platform,
+        platformAccountId: row?.platform_account_id,
+        tokenExpiresAt: null,
+        reconnected: false,
+        capabilities: { feed: true, stories: row?.can_publish_stories, reels: true },
+      });
+      const carried = cipher.decrypt(String(event.data.accessToken), eventFieldContext('account.connected', event.key, 'accessToken'));
+      expect(carried).toBe(cipher.decrypt(row?.access_token ?? '', columnContext('social_media_accounts', event.key, 'access_token')));
+    }
+  });
+
+  it('the same account.authorized delivered twice changes nothing and announces nothing the second time', async () => {
+    const before = await rowsOf(organisations.main);
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
+    // Same event id: what a producer retry or a redelivery looks like.
+    await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, id: firstConnect.id });
+    // A marker with the same key lands behind it on the same partition.
+    const marker = await requestDisconnect(organisations.main, firstConnect.socialAccountId, 'disconnect');
+    await processed(marker);
+    const after = await rowsOf(organisations.main);
+    expect(after.map((row) => [row.id, row.access_token])).toEqual(before.map((row) => [row.id, row.access_token]));
+    expect(observer.messages.filter((message) => message.headers.ce_causationid === firstConnect.id)).toHaveLength(4);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM accounts.inbox WHERE event_id = $1`, [firstConnect.id])).rows[0]).toEqual({ n: 1 });
+  });
+
+  it('reconnecting updates the same rows (active again, error cleared, new token) without duplicating them', async () => {
+    const bakeryIg = derivedAccountId(organisations.main, 'instagram', BAKERY_IG);
+    await admin.query(
+      `UPDATE accounts.social_media_accounts SET status = 'expired', error_message = 'token revoked', connection_error_count = 3 WHERE id = $1`,
+      [bakeryIg],
+    );
+    const before = await rowsOf(organisations.main);
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
+    const reconnect = await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, socialAccountId: bakeryIg });
+    const events = await causedBy(reconnect.id, 4);
+    const after = await rowsOf(organisations.main);
+    expect(after.map((row) => row.id)).toEqual(before.map((row) => row.id));
+    expect(after.find((row) => row.id === bakeryIg)).toMatchObject({ status: 'active', error_message: null, connection_error_count: 0 });
+    for (const row of after) {
+      expect(row.access_token).not.toBe(before.find((old) => old.id === row.id)?.access_token);
+      plaintextTokens.add(cipher.decrypt(row.access_token, columnContext('social_media_accounts', row.id, 'access_token')));
+    }
+    expect(events.every((event) => event.data.reconnected === true)).toBe(true);
+  });
+
+  it('a login without a required scope is refused with account.connection-failed naming it, and leaves no account', async () => {
+    const scopes = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic'];
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB, scopes });
+    const request = await authorize({ organisationId: organisations.scopes, platform: 'facebook', platformUserId: BOB, token, scopes });
+    const [event] = await causedBy(request.id, 1);
+    expect(event?.headers.ce_type).toBe('account.connection-failed');
+    expect(event?.key).toBe(request.socialAccountId);
+    expect(event?.data).toMatchObject({
+      socialAccountId: request.socialAccountId,
+      platform: 'facebook',
+      stage: 'scope-check',
+      missingScopes: ['instagram_content_publish'],
+      consecutiveFailures: 1,
+      error: { category: 'permission', retryable: false },
+    });
+    expect(String((event?.data.error as { message: string }).message)).toContain('instagram_content_publish');
+    expect(await rowsOf(organisations.scopes)).toEqual([]);
+  });
+
+  it('a token Meta invalidated before the exchange is refused at the token-exchange stage, not retried', async () => {
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB });
+    const invalidated = await fetch(`${sandbox.baseUrl}/_sandbox/tokens/invalidate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, reason: 'password_changed' }),
+    });
+    expect(invalidated.status).toBe(200);
+    const request = await authorize({ organisationId: organisations.revoked, platform: 'facebook', platformUserId: BOB, token, scopes: GRANTED_FACEBOOK });
+    const [event] = await causedBy(request.id, 1);
+    expect(event?.headers.ce_type).toBe('account.connection-failed');
+    expect(event?.data).toMatchObject({ stage: 'token-exchange', error: { category: 'token', code: 190, retryable: false } });
+    expect(await rowsOf(organisations.revoked)).toEqual([]);
+  });
+
+  it('Instagram Login: a 60-day long-lived token, profile from /me, no Page; the event key is the account id', async () => {
+    const token = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
+    const scopes = ['instagram_business_basic', 'instagram_business_content_publish'];
+    const request = await authorize({ organisationId: organisations.instagram, platform: 'instagram', platformUserId: STUDIO_IG, token, scopes });
+    const [event] = await causedBy(request.id, 1);
+    const [row, ...others] = await rowsOf(organisations.instagram);
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({
+      id: request.socialAccountId,
+      platform: 'instagram',
+      account_type: 'creator',
+      platform_account_id: STUDIO_IG,
+      username: 'postwire.studio',
+      page_id: null,
+      refresh_token: null,
+      can_publish_stories: false,
+      can_publish_reels: true,
+    });
+    const days = ((row?.token_expires_at?.getTime() ?? 0) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(59);
+    expect(days).toBeLessThan(61);
+    const plaintext = cipher.decrypt(row?.access_token ?? '', columnContext('social_media_accounts', row?.id ?? '', 'access_token'));
+    expect(plaintext).toMatch(/^IGAA/);
+    expect(plaintext).not.toBe(token);
+    plaintextTokens.add(plaintext);
+    expect(event?.key).toBe(request.socialAccountId);
+    expect(event?.data).toMatchObject({ accountType: 'creator', pageId: null, reconnected: false, capabilities: { feed: true, stories: false, reels: true } });
+    expect(typeof event?.data.tokenExpiresAt).toBe('string');
+  });
+
+  it('disconnect erases the token and announces it once; delete removes the row and says so', async () => {
+    const page = derivedAccountId(organisations.main, 'facebook', BAKERY_PAGE);
+    const studio = derivedAccountId(organisations.main, 'instagram', STUDIO_IG);
+    const disconnect = await requestDisconnect(organisations.main, page, 'disconnect');
+    const [disconnected] = await causedBy(disconnect, 1);
+    expect(disconnected?.key).toBe(page);
+    expect(disconnected?.data).toMatchObject({ socialAccountId: page, platform: 'facebook', reason: 'user-request', deleted: false });
+    const row = (await rowsOf(organisations.main)).find((candidate) => candidate.id === page);
+    expect(row).toMatchObject({ status: 'disconnected', access_token: '', refresh_token: null, token_expires_at: null });
+
+    // Asked again: already erased, nothing more to announce.
+    const again = await requestDisconnect(organisations.main, page, 'disconnect');
+    await processed(again);
+
+    const remove = await requestDisconnect(organisations.main, studio, 'delete');
+    const [deleted] = await causedBy(remove, 1);
+    expect(deleted?.data).toMatchObject({ socialAccountId: studio, platform: 'instagram', deleted: true });
+    expect((await rowsOf(organisations.main)).map((candidate) => candidate.id)).not.toContain(studio);
+    expect(observer.messages.filter((message) => message.headers.ce_causationid === again)).toEqual([]);
+
+    // Another organisation cannot disconnect this one's account: nothing changes.
+    const foreign = await requestDisconnect(organisations.scopes, derivedAccountId(organisations.main, 'instagram', BAKERY_IG), 'delete');
+    await processed(foreign);
+    expect((await rowsOf(organisations.main)).find((candidate) => candidate.platform_account_id === BAKERY_IG)?.status).toBe('active');
+  });
+
+  it('no plaintext token anywhere: database text, Kafka messages (both topics) and logs', async () => {
+    expect(plaintextTokens.size).toBeGreaterThan(5);
+    const tables = ['social_media_accounts', 'outbox', 'inbox'];
+    const dumps: string[] = [];
+    for (const table of tables) {
+      const result = await admin.query<{ row: string }>(`SELECT to_jsonb(t)::text AS row FROM accounts.${table} t`);
+      dumps.push(...result.rows.map((entry) => entry.row));
+    }
+    const messages = (list: readonly Observed[]) => list.map((message) => `${message.key} ${JSON.stringify(message.headers)} ${message.value}`);
+    const haystacks = { database: dumps.join('\n'), kafka: [...messages(observer.messages), ...messages(requestsObserver.messages)].join('\n'), logs: logLines.join('') };
+    expect(haystacks.database.length).toBeGreaterThan(0);
+    expect(haystacks.logs).toContain('accounts connected');
+    for (const token of plaintextTokens) {
+      for (const [where, text] of Object.entries(haystacks)) expect(text.includes(token), `a token in ${where}`).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { inject } from 'vitest';
+import { loadConfig } from '@postwire/config';
+import { loggerOptions } from '@postwire/service-kit';
+import { type TestDatabase, uniqueName } from '@postwire/testing';
+import app from '../src/app.ts';
+import { type AccountsConfig, configSchema } from '../src/config.ts';
+
+/** The accounts service's environment in tests: its own database, the harness's Kafka, Meta through `sandboxUrl`. */
+export function testEnvironment(database: TestDatabase, sandboxUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    ACCOUNTS_DATABASE_URL: database.urlFor('accounts', 'app'),
+    ACCOUNTS_WORKER_DATABASE_URL: database.urlFor('accounts', 'worker'),
+    KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+    TOKEN_ENCRYPTION_KEYS: `test-1:${randomBytes(32).toString('base64')}`,
+    TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
+    META_SANDBOX_URL: sandboxUrl,
+    GRAPH_RETRY_BASE_DELAY_MS: '10',
+    GRAPH_RETRY_MAX_DELAY_MS: '50',
+    ...overrides,
+  };
+}
+
+/** The accounts service as production builds it (consumers and relay running), its log lines kept. */
+export async function buildAccounts(environment: Record<string, string>): Promise<{ app: FastifyInstance; config: AccountsConfig; logLines: string[] }> {
+  const config = loadConfig(configSchema, environment);
+  const logLines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = loggerOptions({ service: 'accounts', level: 'debug' });
+  const instance = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
+  await instance.register(app, { config });
+  await instance.ready();
+  return { app: instance, config, logLines };
+}
+
+export type Observed = { readonly key: string; readonly headers: Record<string, string>; readonly value: string; readonly data: Record<string, unknown> };
+
+/** A plain kafkajs reader of a topic, outside everything under test. */
+export async function observeTopic(topic: string): Promise<{ readonly messages: Observed[]; stop(): Promise<void> }> {
+  const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('accounts-observer') });
+  const messages: Observed[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)]));
+      const value = String(message.value);
+      messages.push({ key: String(message.key), headers, value, data: JSON.parse(value) as Record<string, unknown> });
+    },
+  });
+  return { messages, stop: () => consumer.disconnect() };
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
