@@ -20,7 +20,7 @@ describe('re-encrypting stored tokens with the active key', () => {
   const newKey = randomBytes(32);
   const before: KeyRing = { activeKeyId: 'old', keys: new Map([['old', oldKey]]) };
   const rotated: KeyRing = { activeKeyId: 'new', keys: new Map([['old', oldKey], ['new', newKey]]) };
-  const ids = Array.from({ length: 7 }, () => randomUUID());
+  const ids: string[] = Array.from({ length: 7 }, () => randomUUID());
   const [erased, lost] = [randomUUID(), randomUUID()];
 
   beforeAll(async () => {
