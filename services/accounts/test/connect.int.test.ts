@@ -53,7 +53,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   let observer: Awaited<ReturnType<typeof observeTopic>>;
   let requestsObserver: Awaited<ReturnType<typeof observeTopic>>;
   const plaintextTokens = new Set<string>();
-  const organisations = { main: randomUUID(), scopes: randomUUID(), instagram: randomUUID(), revoked: randomUUID() };
+  const organisations = { main: randomUUID(), scopes: randomUUID(), instagram: randomUUID(), revoked: randomUUID(), transient: randomUUID() };
   const actorId = randomUUID();
 
   beforeAll(async () => {
@@ -267,6 +267,23 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     expect(event?.headers.ce_type).toBe('account.connection-failed');
     expect(event?.data).toMatchObject({ stage: 'token-exchange', error: { category: 'token', code: 190, retryable: false } });
     expect(await rowsOf(organisations.revoked)).toEqual([]);
+  });
+
+  it('a transient Meta failure is retried (the event is applied later, once), never reported as a failed connection', async () => {
+    // More failures than the Graph client's own GET retries: the handler throws and the consumer retries the event.
+    const fault = await fetch(`${sandbox.baseUrl}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation: 'facebook.accounts', kind: 'error', error: { code: 2, message: 'Service temporarily unavailable', isTransient: true, httpStatus: 503 }, times: 5 }),
+    });
+    expect(fault.status).toBeLessThan(300);
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB });
+    const request = await authorize({ organisationId: organisations.transient, platform: 'facebook', platformUserId: BOB, token, scopes: GRANTED_FACEBOOK });
+    const [event] = await causedBy(request.id, 1);
+    expect(event?.headers.ce_type).toBe('account.connected');
+    expect((await rowsOf(organisations.transient)).map((row) => [row.platform, row.account_type, row.status])).toEqual([['facebook', 'page', 'active']]);
+    expect(logLines.some((line) => line.includes('"component":"consumer"') && /retr/i.test(line))).toBe(true);
+    expect(observer.messages.filter((message) => message.headers.ce_causationid === request.id)).toHaveLength(1);
   });
 
   it('Instagram Login: a 60-day long-lived token, profile from /me, no Page; the event key is the account id', async () => {

@@ -10,9 +10,8 @@ import {
 import { type TokenCipher, columnContext, eventFieldContext } from '@postwire/crypto';
 import type { DatabasePool, DatabaseTransactionConnection } from '@postwire/db';
 import type { GraphClient } from '@postwire/graph';
-import { type ConsumedEvent, type EventHandler, type HandleOutcome, NonRetryableError } from '@postwire/kafka';
+import { type ConsumedEvent, type EventHandler, type HandleOutcome, NonRetryableError, type ServiceLogger } from '@postwire/kafka';
 import { appendToOutbox, createIdempotentHandler } from '@postwire/outbox';
-import type { Logger } from 'pino';
 import { createAccountsRepository } from '../db/accounts-repository.ts';
 import { wasProcessed } from '../db/inbox.ts';
 import { derivedAccountId } from '../domain/account-id.ts';
@@ -32,7 +31,7 @@ export type AccountRequestsDependencies = {
   readonly pool: DatabasePool;
   readonly graph: GraphClient;
   readonly cipher: TokenCipher;
-  readonly logger: Logger;
+  readonly logger: ServiceLogger;
   readonly now?: () => Date;
 };
 

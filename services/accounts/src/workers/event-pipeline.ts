@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Logger } from 'pino';
 import { accountRequests, createEventReader } from '@postwire/contracts';
 import { type KeyRing, createTokenCipher } from '@postwire/crypto';
 import { type DatabasePool, createDatabasePool, sql } from '@postwire/db';
@@ -34,7 +33,7 @@ export type EventPipelineOptions = {
  */
 export const eventPipeline = fp(
   async (fastify: FastifyInstance, options: EventPipelineOptions) => {
-    const logger = fastify.log as unknown as Logger;
+    const logger = fastify.log;
     const workerDb = await createDatabasePool(options.workerDatabaseUrl, { applicationName: 'accounts-worker' });
     const graph = createGraphClient(options.graph, { logger: logger.child({ component: 'graph' }) });
     const cipher = createTokenCipher(options.keyRing);
