@@ -3,3 +3,4 @@ import './provided-context.ts';
 export { createTestDatabase, uniqueName, type TestDatabase } from './database.ts';
 export { databaseUrl } from './template.ts';
 export { startInfrastructure, type Infrastructure } from './infrastructure.ts';
+export { sandboxControl, startMetaSandbox, submitConsent } from './meta-sandbox.ts';

@@ -5,17 +5,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signDevelopmentToken } from '@postwire/auth';
 import { accountRequests } from '@postwire/contracts';
 import { createTokenCipher, eventFieldContext } from '@postwire/crypto';
-import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
-import { loadConfig } from '@postwire/config';
-import { uniqueName } from '@postwire/testing';
+import { startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
 import type { GatewayConfig } from '../src/config.ts';
-import { submitConsent } from './browser.ts';
 import { TEST_JWT_SECRET, buildGateway, testEnvironment } from './helpers.ts';
 
 type Observed = { headers: Record<string, string>; value: string; data: Record<string, unknown> };
 
 describe('connect flows through the gateway, against the Meta sandbox', () => {
-  let sandbox: BuiltSandbox;
+  let sandbox: Awaited<ReturnType<typeof startMetaSandbox>>;
   let gateway: FastifyInstance;
   let config: GatewayConfig;
   let logLines: string[];
@@ -27,9 +24,8 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
   let bearer: string;
 
   beforeAll(async () => {
-    // Exactly what a developer runs: the dev seed with its app and the gateway's default redirect URIs.
-    sandbox = await buildSandbox({ ...optionsFromConfig(loadConfig(sandboxConfigSchema, {})), listen: true });
-    ({ gateway, config, logLines } = await buildGateway(testEnvironment({ META_SANDBOX_URL: sandbox.baseUrl ?? '' })));
+    sandbox = await startMetaSandbox();
+    ({ gateway, config, logLines } = await buildGateway(testEnvironment({ META_SANDBOX_URL: sandbox.baseUrl })));
     bearer = `Bearer ${await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId, organisationId })}`;
     await consumer.connect();
     await consumer.subscribe({ topic: accountRequests.name, fromBeginning: true });

@@ -1,3 +1,31 @@
+import { loadConfig } from '@postwire/config';
+import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
+
+/**
+ * The Meta sandbox exactly as a developer runs it (dev seed: its app, test users, Pages and Instagram
+ * accounts, the gateway's default redirect URIs), listening on an ephemeral loopback port.
+ */
+export async function startMetaSandbox(environment: Record<string, string> = {}): Promise<BuiltSandbox & { baseUrl: string }> {
+  const sandbox = await buildSandbox({ ...optionsFromConfig(loadConfig(sandboxConfigSchema, environment)), listen: true });
+  if (!sandbox.baseUrl) throw new Error('the sandbox did not listen');
+  return { ...sandbox, baseUrl: sandbox.baseUrl };
+}
+
+/** Calls the sandbox's control API (clock, faults, token invalidation, inspection). */
+export async function sandboxControl<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${baseUrl}/_sandbox${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  if (!response.ok) throw new Error(`sandbox control ${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
 /**
  * Submits one of the sandbox's consent pages the way a browser does with its defaults: every hidden
  * field, every pre-checked box and radio, and the button pressed. Answers where Meta sends the browser.
