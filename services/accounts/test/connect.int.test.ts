@@ -342,6 +342,24 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     expect((await rowsOf(organisations.main)).find((candidate) => candidate.platform_account_id === BAKERY_IG)?.status).toBe('active');
   });
 
+  it('graceful shutdown: the event in hand is applied and its events are on Kafka before the app has closed', async () => {
+    const token = await shortLivedToken({ kind: 'instagram-user', subjectId: BAKERY_IG });
+    const request = await authorize({
+      organisationId: organisations.instagram,
+      platform: 'instagram',
+      platformUserId: BAKERY_IG,
+      token,
+      scopes: ['instagram_business_basic', 'instagram_business_content_publish'],
+    });
+    await processed(request.id);
+    await accounts.close();
+    const unsent = await admin.query(`SELECT count(*)::int AS n FROM accounts.outbox WHERE sent_at IS NULL`);
+    expect(unsent.rows[0]).toEqual({ n: 0 });
+    const [event] = await causedBy(request.id, 1);
+    expect(event?.data).toMatchObject({ platformAccountId: BAKERY_IG, accountType: 'business', capabilities: { stories: true } });
+    expect(logLines.some((line) => line.includes('became outbox leader'))).toBe(true);
+  });
+
   it('no plaintext token anywhere: database text, Kafka messages (both topics) and logs', async () => {
     expect(plaintextTokens.size).toBeGreaterThan(5);
     const tables = ['social_media_accounts', 'outbox', 'inbox'];

@@ -84,7 +84,9 @@ export function createAccountRequestsHandler(dependencies: AccountRequestsDepend
       }
       const accounts = createAccountsRepository(connection);
       const events: AccountEventOut[] = [];
-      for (const account of discovery.accounts) {
+      // Rows are locked in one global order, so two logins sharing Pages cannot deadlock each other.
+      const ordered = [...discovery.accounts].sort((a, b) => `${a.platform}:${a.platformAccountId}`.localeCompare(`${b.platform}:${b.platformAccountId}`));
+      for (const account of ordered) {
         events.push(await connect(event, account, accounts, connectedAt));
       }
       await appendToOutbox(connection, OUTBOX, accountEvents, events);
