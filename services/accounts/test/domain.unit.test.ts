@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { GraphApiError, GraphNetworkError } from '@postwire/graph';
+import { derivedAccountId } from '../src/domain/account-id.ts';
+import { capabilitiesOf, instagramAccountType } from '../src/domain/capabilities.ts';
+import { ConnectionRefused, refusalOrRethrow } from '../src/domain/connection-failure.ts';
+import { missingScopes, missingScopesMessage } from '../src/domain/scopes.ts';
+
+const graphError = (code: number, subcode?: number, isTransient = false) =>
+  new GraphApiError(
+    {
+      httpStatus: 400,
+      code,
+      subcode,
+      type: 'OAuthException',
+      message: 'Error validating access token: EAAUsecret',
+      userTitle: undefined,
+      userMessage: undefined,
+      isTransient,
+      fbtraceId: undefined,
+      source: 'graph',
+    },
+    { method: 'GET', path: '/oauth/access_token' },
+  );
+
+describe('accounts domain rules', () => {
+  it('stories only for Pages and Instagram business accounts; feed and reels for all', () => {
+    expect(capabilitiesOf('page')).toEqual({ feed: true, stories: true, reels: true });
+    expect(capabilitiesOf('business')).toEqual({ feed: true, stories: true, reels: true });
+    expect(capabilitiesOf('creator')).toEqual({ feed: true, stories: false, reels: true });
+  });
+
+  it("reads Meta's account types; an unreported type of a Page-linked account is business", () => {
+    expect(instagramAccountType('MEDIA_CREATOR')).toBe('creator');
+    expect(instagramAccountType('CREATOR')).toBe('creator');
+    expect(instagramAccountType('BUSINESS')).toBe('business');
+    expect(instagramAccountType(undefined)).toBe('business');
+  });
+
+  it('names every missing scope; Facebook Login needs the Instagram publishing and Page posting sets', () => {
+    expect(missingScopes('facebook', ['pages_show_list', 'instagram_basic'])).toEqual([
+      'instagram_content_publish',
+      'pages_read_engagement',
+      'pages_manage_posts',
+    ]);
+    expect(missingScopes('facebook', ['instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'pages_manage_posts'])).toEqual([]);
+    expect(missingScopes('instagram', ['instagram_business_basic'])).toEqual(['instagram_business_content_publish']);
+    expect(missingScopesMessage(['a', 'b'])).toContain('a, b');
+  });
+
+  it('derives one stable version 8 id per (organisation, platform, platform account id)', () => {
+    const id = derivedAccountId('5b0e3c8e-7f0c-4a34-9d1c-0a4d1f7c2b11', 'instagram', '17841400000000301');
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(derivedAccountId('5b0e3c8e-7f0c-4a34-9d1c-0a4d1f7c2b11', 'instagram', '17841400000000301')).toBe(id);
+    expect(derivedAccountId('5b0e3c8e-7f0c-4a34-9d1c-0a4d1f7c2b11', 'facebook', '17841400000000301')).not.toBe(id);
+  });
+
+  it('a dead token becomes a refusal with a user message and no Meta text; transient failures are rethrown for a retry', () => {
+    const refusal = refusalOrRethrow('token-exchange', graphError(190, 460));
+    expect(refusal).toBeInstanceOf(ConnectionRefused);
+    expect(refusal.stage).toBe('token-exchange');
+    expect(refusal.info).toMatchObject({ category: 'token', code: 190, subcode: 460, retryable: false });
+    expect(refusal.info.message).not.toContain('EAAU');
+    expect(refusalOrRethrow('discovery', graphError(200)).info.category).toBe('permission');
+
+    const transient = graphError(2, undefined, true);
+    expect(() => refusalOrRethrow('discovery', transient)).toThrow(transient);
+    expect(() => refusalOrRethrow('discovery', graphError(4))).toThrow(GraphApiError);
+    const network = new GraphNetworkError({ method: 'GET', path: '/me/accounts', timedOut: true, requestSent: true, cause: new Error('timeout') });
+    expect(() => refusalOrRethrow('discovery', network)).toThrow(network);
+    const bug = new TypeError('not a Graph error');
+    expect(() => refusalOrRethrow('discovery', bug)).toThrow(bug);
+  });
+});
