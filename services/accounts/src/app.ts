@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { authPlugin, createJwtVerifier } from '@postwire/auth';
 import { accountEvents } from '@postwire/contracts';
-import { databasePlugin, kafkaPlugin, serviceKit } from '@postwire/service-kit';
+import { databasePlugin, kafkaPlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
+import { accountRoutes } from './routes/accounts.ts';
 import { eventPipeline } from './workers/event-pipeline.ts';
 
 export type AccountsAppOptions = { readonly config: AccountsConfig };
@@ -12,6 +14,8 @@ export type AccountsAppOptions = { readonly config: AccountsConfig };
  */
 const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config }) => {
   await fastify.register(serviceKit, { service: 'accounts' });
+  await fastify.register(zodSchemasPlugin);
+  await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
   // User-scoped reads: accounts_app, RLS applies with the caller's claims.
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
   await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], partitions: config.kafka.partitions });
@@ -21,6 +25,7 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config }) 
     graph: config.graph,
     partitions: config.kafka.partitions,
   });
+  await fastify.register(accountRoutes, { prefix: '/v1' });
 };
 
 export default app;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authFields, checkAuthFields, toAuthSettings } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
 import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { serviceConnectionUrls } from '@postwire/db';
@@ -14,10 +15,12 @@ export const configSchema = z
     KAFKA_BROKERS: fields.kafkaBrokers,
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     LOG_LEVEL: fields.logLevel,
+    ...authFields,
     ...keyRingFields,
     ...graphFields,
   })
   .superRefine((env, context) => {
+    checkAuthFields(env, context);
     checkGraphFields(env, context);
   })
   .transform((env, context) => ({
@@ -29,6 +32,8 @@ export const configSchema = z
       worker: env.ACCOUNTS_WORKER_DATABASE_URL,
     }),
     kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    // Reads arrive from the gateway with the caller's token, verified again here.
+    auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
   }));

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@postwire/config';
 import { configSchema } from '../src/config.ts';
 
-// The key ring is required (tokens are encrypted at rest); every case below carries one.
-const keys = { TOKEN_ENCRYPTION_KEYS: `k1:${'ab'.repeat(32)}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1' };
+// The key ring (tokens are encrypted at rest) and a way to verify callers are required; every case carries them.
+const keys = { TOKEN_ENCRYPTION_KEYS: `k1:${'ab'.repeat(32)}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1', JWT_SECRET: 'accounts-config-test-secret-32-chars!!' };
 
 describe('accounts configuration', () => {
   it('logs in as its own roles on the server DATABASE_URL names, by default', () => {
@@ -50,5 +50,6 @@ describe('accounts configuration', () => {
     expect(names({})).toEqual(['TOKEN_ENCRYPTION_ACTIVE_KEY', 'TOKEN_ENCRYPTION_KEYS']);
     expect(names({ ...keys, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k2' })).toEqual(['TOKEN_ENCRYPTION_ACTIVE_KEY']);
     expect(names({ ...keys, META_APP_ID: '1000000000000777' })).toEqual(['META_APP_SECRET']);
+    expect(names({ TOKEN_ENCRYPTION_KEYS: keys.TOKEN_ENCRYPTION_KEYS, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1' })).toEqual(['JWT_SECRET']);
   });
 });

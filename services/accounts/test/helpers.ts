@@ -17,6 +17,7 @@ export function testEnvironment(database: TestDatabase, sandboxUrl: string, over
     KAFKA_BROKERS: inject('kafkaBrokers').join(','),
     TOKEN_ENCRYPTION_KEYS: `test-1:${randomBytes(32).toString('base64')}`,
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
+    JWT_SECRET: 'accounts-test-shared-secret-32-characters',
     META_SANDBOX_URL: sandboxUrl,
     GRAPH_RETRY_BASE_DELAY_MS: '10',
     GRAPH_RETRY_MAX_DELAY_MS: '50',

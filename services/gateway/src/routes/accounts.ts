@@ -1,4 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { callerOf } from '@postwire/auth';
+import { accountRequests } from '@postwire/contracts';
+import { ProblemError, formatTraceparent } from '@postwire/service-kit';
 import {
   AccountCapabilities,
   AccountIdParams,
@@ -43,5 +47,50 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
     '/accounts/:id/capabilities',
     { schema: { tags: ['accounts'], summary: 'What the account can publish now', params: AccountIdParams, response: { 200: AccountCapabilities } } },
     (request, reply) => fastify.forwardRead(accountsUrl, request, reply) as Promise<never>,
+  );
+
+  fastify.delete(
+    '/accounts/:id',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Disconnect an account, or delete it with its posts',
+        description:
+          'Accepted at once (202); the accounts service erases the token and announces `account.disconnected`, which cancels ' +
+          'queued posts. `mode=delete` also removes the account and its posts. Follow the Location to see the result.',
+        params: AccountIdParams,
+        querystring: z.object({
+          mode: z.enum(['disconnect', 'delete']).default('disconnect'),
+          revokeOnPlatform: z.stringbool().default(false).describe('Also revoke the app permissions at Meta'),
+        }),
+        response: { 202: z.object({ status: z.literal('accepted'), accountId: z.uuid(), mode: z.enum(['disconnect', 'delete']) }) },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { id } = request.params;
+      // Only an account the caller can see may be disconnected: ask its owner first.
+      const visible = await fetch(new URL(`/v1/accounts/${id}`, accountsUrl), {
+        headers: { authorization: `Bearer ${caller.token}`, 'x-correlation-id': request.correlationId, accept: 'application/json' },
+        signal: AbortSignal.timeout(5_000),
+      }).catch(() => undefined);
+      if (!visible) throw new ProblemError(503, 'upstream-unavailable', 'Service Unavailable', 'The accounts service is not reachable. Try again shortly.');
+      if (visible.status === 404) throw new ProblemError(404, 'account-not-found', 'Account not found', `No account ${id} in your organisation.`);
+      if (!visible.ok) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
+      await fastify.kafka.producer.publish(accountRequests, [
+        {
+          type: 'account.disconnect-requested',
+          data: { socialAccountId: id, mode: request.query.mode, revokeOnPlatform: request.query.revokeOnPlatform },
+          metadata: {
+            organisationId: caller.organisationId,
+            actorId: caller.userId,
+            correlationId: request.correlationId,
+            traceparent: formatTraceparent(request.traceContext),
+          },
+        },
+      ]);
+      request.log.info({ accountId: id, mode: request.query.mode }, 'disconnect requested');
+      return reply.code(202).header('location', `/v1/accounts/${id}`).send({ status: 'accepted', accountId: id, mode: request.query.mode });
+    },
   );
 };
