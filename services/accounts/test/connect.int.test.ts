@@ -235,6 +235,24 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     expect(events.every((event) => event.data.reconnected === true)).toBe(true);
   });
 
+  it('a reconnect that does not share the account being reconnected reports that on the account, and connects the rest', async () => {
+    const studioPage = derivedAccountId(organisations.main, 'facebook', STUDIO_PAGE);
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE, targetIds: [BAKERY_PAGE, BAKERY_IG] });
+    const request = await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, socialAccountId: studioPage });
+    const events = await causedBy(request.id, 3);
+    expect(events.map((event) => [event.headers.ce_type, event.key]).sort()).toEqual(
+      [
+        ['account.connected', derivedAccountId(organisations.main, 'facebook', BAKERY_PAGE)],
+        ['account.connected', derivedAccountId(organisations.main, 'instagram', BAKERY_IG)],
+        ['account.connection-failed', studioPage],
+      ].sort(),
+    );
+    expect(events.find((event) => event.key === studioPage)?.data).toMatchObject({ stage: 'discovery', consecutiveFailures: 1, error: { category: 'permission' } });
+    const row = (await rowsOf(organisations.main)).find((candidate) => candidate.id === studioPage);
+    expect(row).toMatchObject({ status: 'active', connection_error_count: 1 });
+    expect(row?.error_message).toContain('not among those you shared');
+  });
+
   it('a login without a required scope is refused with account.connection-failed naming it, and leaves no account', async () => {
     const scopes = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic'];
     const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB, scopes });

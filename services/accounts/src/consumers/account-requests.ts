@@ -89,6 +89,11 @@ export function createAccountRequestsHandler(dependencies: AccountRequestsDepend
       for (const account of ordered) {
         events.push(await connect(event, account, accounts, connectedAt));
       }
+      if (data.reconnect && !events.some((connected) => connected.data.socialAccountId === data.socialAccountId)) {
+        // The user re-authorised but did not share the account they meant to reconnect: say so on that account.
+        const missed = await missedReconnect(event, connection);
+        if (missed !== undefined) events.push(missed);
+      }
       await appendToOutbox(connection, OUTBOX, accountEvents, events);
       logger.info(
         { eventId: event.metadata.id, organisationId: event.metadata.organisationId, accounts: discovery.accounts.length, platform: data.platform },
@@ -142,6 +147,29 @@ export function createAccountRequestsHandler(dependencies: AccountRequestsDepend
         tokenExpiresAt: account.tokenExpiresAt?.toISOString() ?? null,
         connectedAt: connectedAt.toISOString(),
         reconnected: !written.inserted,
+      },
+      metadata: metadataFor(event),
+    };
+  }
+
+  async function missedReconnect(event: Consumed<'account.authorized'>, connection: DatabaseTransactionConnection): Promise<AccountEventOut | undefined> {
+    const { data } = event;
+    const accounts = createAccountsRepository(connection);
+    const row = await accounts.lockById(event.metadata.organisationId, data.socialAccountId);
+    if (row === null) return undefined;
+    const message =
+      row.platform === 'instagram'
+        ? 'This Instagram account was not among those you shared. Reconnect and select the Facebook Page it is linked to (or log in with this Instagram account).'
+        : 'This Facebook Page was not among those you shared. Reconnect and select it.';
+    const failures = await accounts.recordConnectionError(event.metadata.organisationId, row.id, message);
+    return {
+      type: 'account.connection-failed',
+      data: {
+        socialAccountId: row.id,
+        platform: row.platform,
+        stage: 'discovery',
+        error: { category: 'permission', message, retryable: false },
+        consecutiveFailures: failures ?? 1,
       },
       metadata: metadataFor(event),
     };
