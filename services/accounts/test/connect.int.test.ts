@@ -196,6 +196,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
         reconnected: false,
         capabilities: { feed: true, stories: row?.can_publish_stories, reels: true },
       });
+      expect(event.data.publishingLimit === undefined).toBe(row?.platform === 'facebook');
       const carried = cipher.decrypt(String(event.data.accessToken), eventFieldContext('account.connected', event.key, 'accessToken'));
       expect(carried).toBe(cipher.decrypt(row?.access_token ?? '', columnContext('social_media_accounts', event.key, 'access_token')));
     }
@@ -331,6 +332,9 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     plaintextTokens.add(plaintext);
     expect(event?.key).toBe(request.socialAccountId);
     expect(event?.data).toMatchObject({ accountType: 'creator', pageId: null, reconnected: false, capabilities: { feed: true, stories: false, reels: true } });
+    // Meta's quota as read at connect time, never a constant.
+    expect(event?.data.publishingLimit).toMatchObject({ quotaUsage: 0, windowSeconds: 86_400 });
+    expect((event?.data.publishingLimit as { quotaTotal: number }).quotaTotal).toBeGreaterThan(0);
     expect(typeof event?.data.tokenExpiresAt).toBe('string');
   });
 

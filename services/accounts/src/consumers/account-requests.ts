@@ -147,6 +147,7 @@ export function createAccountRequestsHandler(dependencies: AccountRequestsDepend
         tokenExpiresAt: account.tokenExpiresAt?.toISOString() ?? null,
         connectedAt: connectedAt.toISOString(),
         reconnected: !written.inserted,
+        ...(account.publishingLimit === undefined ? {} : { publishingLimit: account.publishingLimit }),
       },
       metadata: metadataFor(event),
     };

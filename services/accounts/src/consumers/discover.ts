@@ -19,7 +19,11 @@ export type DiscoveredAccount = {
   readonly accessToken: string;
   readonly tokenExpiresAt: Date | null;
   readonly capabilities: { readonly feed: boolean; readonly stories: boolean; readonly reels: boolean };
+  /** Instagram only: Meta's publishing quota as read at connect time (the publisher re-reads it; never hard-coded). */
+  readonly publishingLimit?: PublishingLimitSnapshot;
 };
+
+export type PublishingLimitSnapshot = { readonly quotaTotal: number; readonly quotaUsage: number; readonly windowSeconds: number; readonly checkedAt: string };
 
 export type Discovery =
   | { readonly outcome: 'connected'; readonly accounts: readonly DiscoveredAccount[] }
@@ -56,7 +60,7 @@ function trimmed(value: string | undefined, max: number): string | null {
  */
 export async function discoverAccounts(graph: GraphClient, data: Authorized, shortLivedToken: string, now: Date): Promise<Discovery> {
   try {
-    const accounts = data.platform === 'facebook' ? await viaFacebookLogin(graph, shortLivedToken) : await viaInstagramLogin(graph, data, shortLivedToken, now);
+    const accounts = data.platform === 'facebook' ? await viaFacebookLogin(graph, shortLivedToken, now) : await viaInstagramLogin(graph, data, shortLivedToken, now);
     return { outcome: 'connected', accounts };
   } catch (error) {
     if (error instanceof ConnectionRefused) return { outcome: 'refused', refusal: error };
@@ -64,11 +68,32 @@ export async function discoverAccounts(graph: GraphClient, data: Authorized, sho
   }
 }
 
+/**
+ * Best effort: the quota is an optional part of `account.connected`, so a failure to read it (of any kind)
+ * leaves it out rather than holding up or failing the connect.
+ */
+async function publishingLimit(graph: GraphClient, igId: string, token: string, now: Date): Promise<{ publishingLimit?: PublishingLimitSnapshot }> {
+  try {
+    const limit = await graph.contentPublishingLimit(igId, token);
+    if (limit.quotaTotal === undefined) return {};
+    return {
+      publishingLimit: {
+        quotaTotal: limit.quotaTotal,
+        quotaUsage: limit.quotaUsage,
+        windowSeconds: limit.quotaDurationSeconds ?? 86_400,
+        checkedAt: now.toISOString(),
+      },
+    };
+  } catch {
+    return {};
+  }
+}
+
 function refuseMissing(missing: readonly string[]): ConnectionRefused {
   return new ConnectionRefused('scope-check', { category: 'permission', message: missingScopesMessage(missing), retryable: false }, missing);
 }
 
-async function viaFacebookLogin(graph: GraphClient, shortLivedToken: string): Promise<DiscoveredAccount[]> {
+async function viaFacebookLogin(graph: GraphClient, shortLivedToken: string, now: Date): Promise<DiscoveredAccount[]> {
   const user = await step('token-exchange', () => graph.exchangeForLongLivedUserToken(shortLivedToken));
   // What Meta says was granted, not what the event claims.
   const permissions = await step('scope-check', () => graph.permissions(user.accessToken));
@@ -115,6 +140,7 @@ async function viaFacebookLogin(graph: GraphClient, shortLivedToken: string): Pr
       accessToken: page.accessToken,
       tokenExpiresAt: null,
       capabilities: capabilitiesOf(accountType),
+      ...(await publishingLimit(graph, profile.id, page.accessToken, now)),
     });
   }
   return accounts;
@@ -139,6 +165,7 @@ async function viaInstagramLogin(graph: GraphClient, data: Authorized, shortLive
       accessToken: grant.accessToken,
       tokenExpiresAt: new Date(now.getTime() + (grant.expiresIn ?? SIXTY_DAYS_SECONDS) * 1000),
       capabilities: capabilitiesOf(accountType),
+      ...(await publishingLimit(graph, me.userId, grant.accessToken, now)),
     },
   ];
 }
