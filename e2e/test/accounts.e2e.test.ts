@@ -1,0 +1,109 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { submitConsent, uniqueName } from '@postwire/testing';
+import { type Member, eventually, startStack } from './stack.ts';
+
+type Account = { id: string; platform: string; accountType: string; username: string; status: string; capabilities: { stories: boolean } };
+
+describe('connecting accounts end to end: gateway → Kafka → accounts → gateway reads', () => {
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  let alice: Member;
+  let outsider: Member;
+  const messages: string[] = [];
+  const observer = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('e2e-observer') });
+
+  beforeAll(async () => {
+    stack = await startStack();
+    alice = await stack.member();
+    outsider = await stack.member();
+    await observer.connect();
+    await observer.subscribe({ topics: ['postwire.account-requests.v1', 'postwire.account-events.v1'], fromBeginning: true });
+    await observer.run({
+      eachMessage: async ({ message }) => {
+        messages.push(`${String(message.value)} ${JSON.stringify(message.headers ?? {})}`);
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await observer.disconnect();
+    await stack.stop();
+  });
+
+  const api = (member: Member, url: string, method: 'GET' | 'DELETE' = 'GET') =>
+    stack.gateway.inject({ method, url, headers: { authorization: member.authorization, accept: 'application/json' } });
+
+  async function connect(member: Member, provider: 'facebook' | 'instagram', query = '') {
+    const start = await stack.gateway.inject({ url: `/v1/connect/${provider}/start${query}`, headers: { authorization: member.authorization } });
+    expect(start.statusCode, start.body).toBe(302);
+    const cookie = String(start.headers['set-cookie']).split(';')[0] ?? '';
+    const redirect = await submitConsent(String(start.headers.location), 'allow');
+    const answer = await stack.gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: 'application/json' } });
+    expect(answer.statusCode, answer.body).toBe(202);
+    return answer.json<{ socialAccountId: string }>();
+  }
+
+  const listAccounts = async (member: Member, query = '') => (await api(member, `/v1/accounts${query}`)).json<{ data: Account[] }>().data;
+
+  it('Facebook Login connects the chosen Pages and their linked Instagram accounts, with the right capabilities', async () => {
+    await connect(alice, 'facebook');
+    const accounts = await eventually(async () => {
+      const listed = await listAccounts(alice, '?status=active');
+      return listed.length === 4 ? listed : undefined;
+    }, 30_000, 'four connected accounts');
+    const byName = Object.fromEntries(accounts.map((account) => [`${account.platform}:${account.username}`, account]));
+    expect(Object.keys(byName).sort()).toEqual(['facebook:Postwire Bakery', 'facebook:Postwire Studio', 'instagram:postwire.bakery', 'instagram:postwire.studio']);
+    expect(byName['instagram:postwire.bakery']).toMatchObject({ accountType: 'business', capabilities: { stories: true } });
+    expect(byName['instagram:postwire.studio']).toMatchObject({ accountType: 'creator', capabilities: { stories: false } });
+  });
+
+  it('another organisation sees none of them, through the API or by id, and cannot disconnect them', async () => {
+    expect(await listAccounts(outsider)).toEqual([]);
+    const [first] = await listAccounts(alice);
+    expect((await api(outsider, `/v1/accounts/${first?.id}`)).statusCode).toBe(404);
+    expect((await api(outsider, `/v1/accounts/${first?.id}`, 'DELETE')).statusCode).toBe(404);
+    expect((await api(alice, `/v1/accounts/${first?.id}`)).json()).toMatchObject({ status: 'active' });
+  });
+
+  it('disconnecting erases the token and shows the account disconnected; reconnecting brings the same row back', async () => {
+    const instagram = (await listAccounts(alice)).find((account) => account.username === 'postwire.bakery');
+    if (!instagram) throw new Error('no Instagram account');
+    const accepted = await api(alice, `/v1/accounts/${instagram.id}`, 'DELETE');
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.headers.location).toBe(`/v1/accounts/${instagram.id}`);
+    await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'disconnected' ? true : undefined), 20_000, 'the disconnect');
+    const stored = await stack.admin.query('SELECT access_token FROM accounts.social_media_accounts WHERE id = $1', [instagram.id]);
+    expect(stored.rows[0]?.access_token).toBe('');
+
+    await connect(alice, 'facebook');
+    await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'active' ? true : undefined), 30_000, 'the reconnect');
+    const rows = await stack.admin.query('SELECT count(*)::int AS count FROM accounts.social_media_accounts WHERE organisation_id = $1', [alice.organisationId]);
+    expect(rows.rows[0]?.count).toBe(4);
+  });
+
+  it('Instagram Login connects the Instagram account directly', async () => {
+    const bob = await stack.member();
+    await connect(bob, 'instagram');
+    const [account] = await eventually(async () => {
+      const listed = await listAccounts(bob, '?status=active');
+      return listed.length === 1 ? listed : undefined;
+    }, 30_000, 'one Instagram account');
+    expect(account).toMatchObject({ platform: 'instagram', username: 'postwire.bakery' });
+  });
+
+  it('no plaintext token appears anywhere: database, Kafka topics, logs', async () => {
+    const tokens = stack.issuedTokens();
+    expect(tokens.length).toBeGreaterThan(4);
+    // Every column of every row, as JSON text: the tokens columns included.
+    const textColumns = await stack.admin.query<{ dump: string }>(
+      `SELECT coalesce(string_agg(row_to_json(a)::text, ' '), '') AS dump FROM accounts.social_media_accounts a`,
+    );
+    const outbox = await stack.admin.query<{ dump: string }>(`SELECT coalesce(string_agg(row_to_json(o)::text, ' '), '') AS dump FROM accounts.outbox o`);
+    const everywhere = [textColumns.rows[0]?.dump ?? '', outbox.rows[0]?.dump ?? '', messages.join('\n'), stack.logLines.join('')];
+    expect(everywhere[0]).toContain('enc:v1:');
+    expect(messages.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      for (const haystack of everywhere) expect(haystack.includes(token)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import accountsApp from '@postwire/accounts/app';
+import { configSchema as accountsConfigSchema } from '@postwire/accounts/config';
+import { signDevelopmentToken } from '@postwire/auth';
+import { loadConfig } from '@postwire/config';
+import gatewayApp from '@postwire/gateway/app';
+import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
+import { loggerOptions } from '@postwire/service-kit';
+import { type TestDatabase, createTestDatabase, startMetaSandbox } from '@postwire/testing';
+
+const JWT_SECRET = 'e2e-shared-secret-of-at-least-32-chars';
+
+export type Member = { readonly userId: string; readonly organisationId: string; readonly authorization: string };
+
+/**
+ * The services as they run, in one process: the Meta sandbox, the accounts service (consumers,
+ * relay, read API) and the gateway in front of it, sharing one database (each through its own
+ * roles), the harness's Kafka, one key ring and one JWT secret. Every log line is kept.
+ */
+export async function startStack() {
+  const database: TestDatabase = await createTestDatabase('e2e');
+  const sandbox = await startMetaSandbox();
+  const logLines: string[] = [];
+  const keyRing = { TOKEN_ENCRYPTION_KEYS: `e2e-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'e2e-1' };
+  const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS: inject('kafkaBrokers').join(','), META_SANDBOX_URL: sandbox.baseUrl };
+
+  const accounts = await listen('accounts', logLines, accountsApp, loadConfig(accountsConfigSchema, {
+    ...shared,
+    ACCOUNTS_DATABASE_URL: database.urlFor('accounts', 'app'),
+    ACCOUNTS_WORKER_DATABASE_URL: database.urlFor('accounts', 'worker'),
+  }));
+  const gateway = await listen('gateway', logLines, gatewayApp, loadConfig(gatewayConfigSchema, { ...shared, GATEWAY_ACCOUNTS_URL: accounts.url }));
+
+  const admin = new pg.Client({ connectionString: database.adminUrl });
+  await admin.connect();
+
+  /** A user of a new organisation, known to the host tables (the RLS policies look users up there). */
+  async function member(): Promise<Member> {
+    const organisationId = randomUUID();
+    const userId = randomUUID();
+    await admin.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [organisationId, `Org ${organisationId.slice(0, 8)}`]);
+    await admin.query('INSERT INTO users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, `${userId}@e2e.test`]);
+    const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId });
+    return { userId, organisationId, authorization: `Bearer ${token}` };
+  }
+
+  return {
+    database,
+    admin,
+    sandbox,
+    gateway: gateway.app,
+    accounts: accounts.app,
+    logLines,
+    member,
+    /** Every token the sandbox has issued so far: user, Page and Instagram tokens. */
+    issuedTokens: () => [...sandbox.app.sandbox.store.tokens.keys()],
+    async stop() {
+      await gateway.app.close();
+      await accounts.app.close();
+      await sandbox.close();
+      await admin.end();
+      await database.drop();
+    },
+  };
+}
+
+type AppPlugin<Config> = (instance: FastifyInstance, options: { config: Config }) => Promise<void>;
+
+async function listen<Config>(service: string, logLines: string[], plugin: AppPlugin<Config>, config: Config) {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = loggerOptions({ service, level: 'debug' });
+  const app = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
+  await app.register(plugin, { config });
+  const url = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
+  return { app, url };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'the expected state'): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
