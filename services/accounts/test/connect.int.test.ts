@@ -5,12 +5,13 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EncryptedSecret, accountEvents, accountRequests } from '@postwire/contracts';
 import { type TokenCipher, columnContext, createTokenCipher, eventFieldContext } from '@postwire/crypto';
+import { type GraphClient, createGraphClient } from '@postwire/graph';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
 import { loadConfig } from '@postwire/config';
 import { type TestDatabase, createTestDatabase } from '@postwire/testing';
 import { derivedAccountId } from '../src/domain/account-id.ts';
-import { type Observed, buildAccounts, eventually, observeTopic, testEnvironment } from './helpers.ts';
+import { type Observed, buildAccounts, consentCode, eventually, observeTopic, testEnvironment } from './helpers.ts';
 
 // The sandbox's dev seed (infra/meta-sandbox/README.md).
 const ALICE = '1000900000000101';
@@ -49,6 +50,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   let accounts: FastifyInstance;
   let logLines: string[];
   let cipher: TokenCipher;
+  let graph: GraphClient;
   let producer: EventProducer;
   let observer: Awaited<ReturnType<typeof observeTopic>>;
   let requestsObserver: Awaited<ReturnType<typeof observeTopic>>;
@@ -66,6 +68,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     accounts = built.app;
     logLines = built.logLines;
     cipher = createTokenCipher(built.config.keyRing);
+    graph = createGraphClient(built.config.graph);
     const client = createKafkaClient({ brokers: inject('kafkaBrokers'), clientId: 'accounts-test-gateway', logger: pino({ level: 'silent' }) });
     producer = createEventProducer(client, { source: '/postwire/gateway' });
     await producer.connect();
@@ -154,8 +157,20 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   let firstConnect: { id: string; socialAccountId: string };
 
   it('Facebook Login: each granted Page and its linked Instagram account becomes an active, encrypted account, announced once', async () => {
-    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
-    firstConnect = await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK });
+    // The gateway's flow: the consent dialog, the code exchange, debug_token for who and what was granted.
+    const redirectUri = 'http://127.0.0.1:3000/v1/connect/facebook/callback';
+    const code = await consentCode(graph.facebookDialogUrl({ redirectUri, state: randomUUID(), scopes: GRANTED_FACEBOOK }));
+    const grant = await graph.exchangeFacebookCode({ code, redirectUri });
+    const inspected = await graph.debugToken(grant.accessToken);
+    plaintextTokens.add(grant.accessToken);
+    expect(inspected.userId).toBe(ALICE);
+    firstConnect = await authorize({
+      organisationId: organisations.main,
+      platform: 'facebook',
+      platformUserId: inspected.userId ?? '',
+      token: grant.accessToken,
+      scopes: [...inspected.scopes],
+    });
     const events = await causedBy(firstConnect.id, 4);
     const rows = await rowsOf(organisations.main);
 

@@ -70,3 +70,32 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * Goes through a sandbox consent page as a browser would with its defaults (hidden fields, pre-checked
+ * boxes, Continue) and returns the authorisation code Meta redirects with.
+ */
+export async function consentCode(dialogUrl: string): Promise<string> {
+  const page = await fetch(dialogUrl);
+  const html = await page.text();
+  if (page.status !== 200) throw new Error(`the consent page answered ${page.status}`);
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!action) throw new Error('no consent form on the page');
+  const form = new URLSearchParams();
+  for (const input of html.matchAll(/<input ([^>]+)>/g)) {
+    const attributes = input[1] ?? '';
+    const name = /name="([^"]+)"/.exec(attributes)?.[1];
+    const value = /value="([^"]*)"/.exec(attributes)?.[1];
+    const type = /type="([^"]+)"/.exec(attributes)?.[1];
+    if (!name || value === undefined) continue;
+    if (type === 'hidden' || ((type === 'checkbox' || type === 'radio') && /\bchecked\b/.test(attributes))) {
+      form.append(name, value.replace(/&#(\d+);/g, (_match, code: string) => String.fromCharCode(Number(code))).replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+    }
+  }
+  form.append('decision', 'allow');
+  const answer = await fetch(new URL(action, dialogUrl), { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+  const location = answer.headers.get('location');
+  const code = location === null ? null : new URL(location).searchParams.get('code');
+  if (answer.status !== 302 || !code) throw new Error(`consent answered ${answer.status} without a code`);
+  return code;
+}
