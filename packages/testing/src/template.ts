@@ -27,10 +27,25 @@ export async function ensureTemplateDatabase(adminUrl: string): Promise<string> 
     await prepareDatabase(templateUrl);
     await migrateAll(templateUrl, 'up');
     await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS 'ready'`);
+    await dropStaleTemplates(client, name);
     return name;
   } finally {
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     await client.end();
+  }
+}
+
+/**
+ * Templates of earlier schemas are of no further use. One still in use (another checkout's run) has
+ * connections or clones in progress, and DROP without FORCE leaves it alone.
+ */
+async function dropStaleTemplates(client: pg.Client, current: string): Promise<void> {
+  const stale = await client.query<{ name: string }>(
+    `SELECT datname AS name FROM pg_database WHERE datname LIKE 'postwire\\_template\\_%' AND datname <> $1`,
+    [current],
+  );
+  for (const { name } of stale.rows) {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`).catch(() => undefined);
   }
 }
 
