@@ -4,15 +4,19 @@ import { accountEvents } from '@postwire/contracts';
 import { databasePlugin, kafkaPlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
 import { accountRoutes } from './routes/accounts.ts';
-import { eventPipeline } from './workers/event-pipeline.ts';
+import { type EventPipelineOptions, eventPipeline } from './workers/event-pipeline.ts';
 
-export type AccountsAppOptions = { readonly config: AccountsConfig };
+export type AccountsAppOptions = {
+  readonly config: AccountsConfig;
+  /** Consumer group overrides for tests sharing a broker (see EventPipelineOptions); production uses the defaults. */
+  readonly consumer?: Pick<EventPipelineOptions, 'groupId' | 'fromBeginning' | 'onGroupJoin'>;
+};
 
 /**
  * The whole accounts service as one plugin; nothing happens at import time. Plugins close in reverse
  * order: the event pipeline (consumer, outbox relay, worker pool) first, then Kafka, then the app pool.
  */
-const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config }) => {
+const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, consumer }) => {
   await fastify.register(serviceKit, { service: 'accounts' });
   await fastify.register(zodSchemasPlugin);
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
@@ -24,6 +28,7 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config }) 
     keyRing: config.keyRing,
     graph: config.graph,
     partitions: config.kafka.partitions,
+    ...consumer,
   });
   await fastify.register(accountRoutes, { prefix: '/v1' });
 };

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EncryptedSecret, accountEvents, accountRequests } from '@postwire/contracts';
+import { EncryptedSecret, accountEvents, accountRequests, deadLetterTopicName } from '@postwire/contracts';
 import { type TokenCipher, columnContext, createTokenCipher, eventFieldContext } from '@postwire/crypto';
 import { type GraphClient, createGraphClient } from '@postwire/graph';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
@@ -49,11 +49,13 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   let sandbox: BuiltSandbox;
   let accounts: FastifyInstance;
   let logLines: string[];
+  let groupId: string;
   let cipher: TokenCipher;
   let graph: GraphClient;
   let producer: EventProducer;
   let observer: Awaited<ReturnType<typeof observeTopic>>;
   let requestsObserver: Awaited<ReturnType<typeof observeTopic>>;
+  let deadLetters: Awaited<ReturnType<typeof observeTopic>>;
   const plaintextTokens = new Set<string>();
   const organisations = { main: randomUUID(), scopes: randomUUID(), instagram: randomUUID(), revoked: randomUUID(), transient: randomUUID() };
   const actorId = randomUUID();
@@ -67,6 +69,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     const built = await buildAccounts(testEnvironment(database, sandbox.baseUrl ?? ''));
     accounts = built.app;
     logLines = built.logLines;
+    groupId = built.groupId;
     cipher = createTokenCipher(built.config.keyRing);
     graph = createGraphClient(built.config.graph);
     const client = createKafkaClient({ brokers: inject('kafkaBrokers'), clientId: 'accounts-test-gateway', logger: pino({ level: 'silent' }) });
@@ -74,11 +77,13 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     await producer.connect();
     observer = await observeTopic(accountEvents.name);
     requestsObserver = await observeTopic(accountRequests.name);
+    deadLetters = await observeTopic(deadLetterTopicName(accountRequests.name));
   });
 
   afterAll(async () => {
     await observer?.stop();
     await requestsObserver?.stop();
+    await deadLetters?.stop();
     await producer?.disconnect();
     await accounts?.close();
     await sandbox?.close();
@@ -320,6 +325,41 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     expect(observer.messages.filter((message) => message.headers.ce_causationid === request.id)).toHaveLength(1);
   });
 
+  it('an event that can never be applied (token under a foreign key, unknown organisation) is dead-lettered, not retried forever', async () => {
+    const foreign = createTokenCipher({ activeKeyId: 'test-1', keys: new Map([['test-1', Buffer.alloc(32, 7)]]) });
+    const socialAccountId = randomUUID();
+    const undecryptable = randomUUID();
+    plaintextTokens.add('IGAAnot-for-us');
+    await producer.publish(accountRequests, [
+      {
+        type: 'account.authorized',
+        data: {
+          socialAccountId,
+          platform: 'instagram',
+          platformUserId: STUDIO_IG,
+          shortLivedToken: EncryptedSecret.parse(foreign.encrypt('IGAAnot-for-us', eventFieldContext('account.authorized', socialAccountId, 'shortLivedToken'))),
+          tokenExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          grantedScopes: ['instagram_business_basic', 'instagram_business_content_publish'],
+          reconnect: false,
+        },
+        metadata: { id: undecryptable, organisationId: organisations.instagram, actorId, correlationId: `test-${undecryptable}` },
+      },
+    ]);
+    const token = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
+    const nowhere = await authorize({
+      organisationId: randomUUID(),
+      platform: 'instagram',
+      platformUserId: STUDIO_IG,
+      token,
+      scopes: ['instagram_business_basic', 'instagram_business_content_publish'],
+    });
+    for (const id of [undecryptable, nowhere.id]) {
+      const letter = await eventually(() => deadLetters.messages.find((message) => message.headers.ce_id === id), `dead letter of ${id}`);
+      expect(letter.headers).toMatchObject({ dlq_reason: 'handler-rejected', dlq_attempts: '1', dlq_consumer_group: groupId });
+    }
+    expect(observer.messages.filter((message) => [undecryptable, nowhere.id].includes(message.headers.ce_causationid ?? ''))).toEqual([]);
+  });
+
   it('Instagram Login: a 60-day long-lived token, profile from /me, no Page; the event key is the account id', async () => {
     const token = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
     const scopes = ['instagram_business_basic', 'instagram_business_content_publish'];
@@ -406,7 +446,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
       dumps.push(...result.rows.map((entry) => entry.row));
     }
     const messages = (list: readonly Observed[]) => list.map((message) => `${message.key} ${JSON.stringify(message.headers)} ${message.value}`);
-    const haystacks = { database: dumps.join('\n'), kafka: [...messages(observer.messages), ...messages(requestsObserver.messages)].join('\n'), logs: logLines.join('') };
+    const haystacks = { database: dumps.join('\n'), kafka: [...messages(observer.messages), ...messages(requestsObserver.messages), ...messages(deadLetters.messages)].join('\n'), logs: logLines.join('') };
     expect(haystacks.database.length).toBeGreaterThan(0);
     expect(haystacks.logs).toContain('accounts connected');
     for (const token of plaintextTokens) {

@@ -25,8 +25,14 @@ export function testEnvironment(database: TestDatabase, sandboxUrl: string, over
   };
 }
 
-/** The accounts service as production builds it (consumers and relay running), its log lines kept. */
-export async function buildAccounts(environment: Record<string, string>): Promise<{ app: FastifyInstance; config: AccountsConfig; logLines: string[] }> {
+/**
+ * The accounts service as production builds it (consumers and relay running), its log lines kept. Its consumer
+ * group is its own (other runs and suites on the same broker run accounts apps too), it starts at the end of
+ * the topic, and this resolves once the group has its partitions, so nothing published afterwards is missed.
+ */
+export async function buildAccounts(
+  environment: Record<string, string>,
+): Promise<{ app: FastifyInstance; config: AccountsConfig; logLines: string[]; groupId: string }> {
   const config = loadConfig(configSchema, environment);
   const logLines: string[] = [];
   const stream = new Writable({
@@ -37,9 +43,15 @@ export async function buildAccounts(environment: Record<string, string>): Promis
   });
   const logger = loggerOptions({ service: 'accounts', level: 'debug' });
   const instance = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
-  await instance.register(app, { config });
+  const groupId = uniqueName('accounts-test');
+  let joined: () => void = () => undefined;
+  const hasJoined = new Promise<void>((resolve) => {
+    joined = resolve;
+  });
+  await instance.register(app, { config, consumer: { groupId, fromBeginning: false, onGroupJoin: () => joined() } });
   await instance.ready();
-  return { app: instance, config, logLines };
+  await Promise.race([hasJoined, new Promise((_resolve, reject) => setTimeout(() => reject(new Error('the consumer never joined its group')), 60_000))]);
+  return { app: instance, config, logLines, groupId };
 }
 
 export type Observed = { readonly key: string; readonly headers: Record<string, string>; readonly value: string; readonly data: Record<string, unknown> };

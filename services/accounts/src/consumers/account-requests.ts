@@ -40,6 +40,15 @@ export type AccountRequestsDependencies = {
  * transaction; then one transaction records the event id in the inbox, changes the rows and appends the
  * resulting events to the outbox. A redelivered event finds its id and changes nothing.
  */
+/** Slonik wraps Postgres's 23503 in ForeignKeyIntegrityConstraintViolationError; look through the causes for it. */
+function isForeignKeyViolation(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current.constructor.name === 'ForeignKeyIntegrityConstraintViolationError') return true;
+    if ('code' in current && current.code === '23503') return true;
+  }
+  return false;
+}
+
 export function createAccountRequestsHandler(dependencies: AccountRequestsDependencies): EventHandler<Topic> {
   const { pool, graph, cipher } = dependencies;
   const logger = dependencies.logger.child({ component: 'account-requests' });
@@ -59,7 +68,7 @@ export function createAccountRequestsHandler(dependencies: AccountRequestsDepend
       return (await handler.handle(event)) === 'duplicate' ? 'duplicate' : 'processed';
     } catch (error) {
       // The organisation is not (or no longer) there: no retry will make it appear.
-      if (error instanceof Error && error.name === 'ForeignKeyIntegrityConstraintViolationError') {
+      if (isForeignKeyViolation(error)) {
         throw new NonRetryableError(`organisation ${event.metadata.organisationId} does not exist`, { cause: error });
       }
       throw error;

@@ -20,8 +20,11 @@ export type EventPipelineOptions = {
   readonly keyRing: KeyRing;
   readonly graph: GraphSettings;
   readonly partitions: number;
-  /** Tests start from the topic's beginning; a new production group does too, so no request is skipped. */
+  /** `accounts` in production. Tests on a shared broker use a group of their own so members of other runs never take their partitions. */
+  readonly groupId?: string;
+  /** A new group reads the topic from its beginning (default), so no request is skipped; the inbox drops what was applied. */
   readonly fromBeginning?: boolean;
+  readonly onGroupJoin?: () => void;
   readonly relayPollIntervalMs?: number;
 };
 
@@ -40,12 +43,13 @@ export const eventPipeline = fp(
 
     await provisionTopics(fastify.kafka.client, { topics: [accountRequests.name], partitions: options.partitions });
     const consumer = createEventConsumer(fastify.kafka.client, {
-      groupId: ACCOUNTS_CONSUMER,
+      groupId: options.groupId ?? ACCOUNTS_CONSUMER,
       reader: createEventReader(accountRequests),
       handler: createAccountRequestsHandler({ pool: workerDb, graph, cipher, logger }),
       logger,
       metrics: fastify.kafka.metrics,
       fromBeginning: options.fromBeginning ?? true,
+      ...(options.onGroupJoin === undefined ? {} : { onGroupJoin: options.onGroupJoin }),
     });
     const relay = createOutboxRelay({
       pool: workerDb,
