@@ -33,20 +33,31 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
   const api = (member: Member, url: string, method: 'GET' | 'DELETE' = 'GET') =>
     stack.gateway.inject({ method, url, headers: { authorization: member.authorization, accept: 'application/json' } });
 
-  async function connect(member: Member, provider: 'facebook' | 'instagram', query = '') {
-    const start = await stack.gateway.inject({ url: `/v1/connect/${provider}/start${query}`, headers: { authorization: member.authorization } });
+  type ConnectAnswer = {
+    outcome: string;
+    accounts: { platform: string; username: string; accountType: string }[];
+    failures: { message: string; missingScopes: string[] }[];
+  };
+
+  async function connect(member: Member, provider: 'facebook' | 'instagram', options: { accept?: string; uncheckScopes?: string[] } = {}) {
+    const start = await stack.gateway.inject({ url: `/v1/connect/${provider}/start`, headers: { authorization: member.authorization } });
     expect(start.statusCode, start.body).toBe(302);
     const cookie = String(start.headers['set-cookie']).split(';')[0] ?? '';
-    const redirect = await submitConsent(String(start.headers.location), 'allow');
-    const answer = await stack.gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: 'application/json' } });
-    expect(answer.statusCode, answer.body).toBe(202);
-    return answer.json<{ socialAccountId: string }>();
+    const redirect = await submitConsent(String(start.headers.location), 'allow', { uncheckScopes: options.uncheckScopes ?? [] });
+    return stack.gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: options.accept ?? 'application/json' } });
   }
 
   const listAccounts = async (member: Member, query = '') => (await api(member, `/v1/accounts${query}`)).json<{ data: Account[] }>().data;
 
   it('Facebook Login connects the chosen Pages and their linked Instagram accounts, with the right capabilities', async () => {
-    await connect(alice, 'facebook');
+    const answer = await connect(alice, 'facebook');
+    // The flow ends by saying what was connected.
+    expect(answer.statusCode, answer.body).toBe(200);
+    const result = answer.json<ConnectAnswer>();
+    expect(result.outcome).toBe('connected');
+    expect(result.accounts.map((account) => `${account.platform}:${account.username}`).sort()).toEqual([
+      'facebook:Postwire Bakery', 'facebook:Postwire Studio', 'instagram:postwire.bakery', 'instagram:postwire.studio',
+    ]);
     const accounts = await eventually(async () => {
       const listed = await listAccounts(alice, '?status=active');
       return listed.length === 4 ? listed : undefined;
@@ -75,15 +86,29 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
     const stored = await stack.admin.query('SELECT access_token FROM accounts.social_media_accounts WHERE id = $1', [instagram.id]);
     expect(stored.rows[0]?.access_token).toBe('');
 
-    await connect(alice, 'facebook');
+    const page = await connect(alice, 'facebook', { accept: 'text/html' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('data-outcome="connected"');
+    expect(page.body).toContain('Instagram @postwire.bakery (business)');
     await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'active' ? true : undefined), 30_000, 'the reconnect');
     const rows = await stack.admin.query('SELECT count(*)::int AS count FROM accounts.social_media_accounts WHERE organisation_id = $1', [alice.organisationId]);
     expect(rows.rows[0]?.count).toBe(4);
   });
 
+  it('a consent without a required permission connects nothing and names what is missing', async () => {
+    const carol = await stack.member();
+    const answer = await connect(carol, 'facebook', { uncheckScopes: ['instagram_content_publish', 'pages_manage_posts'] });
+    expect(answer.statusCode, answer.body).toBe(422);
+    const result = answer.json<ConnectAnswer>();
+    expect(result.outcome).toBe('failed');
+    expect(result.failures.flatMap((failure) => failure.missingScopes)).toEqual(expect.arrayContaining(['instagram_content_publish']));
+    expect(await listAccounts(carol, '?status=active')).toEqual([]);
+  });
+
   it('Instagram Login connects the Instagram account directly', async () => {
     const bob = await stack.member();
-    await connect(bob, 'instagram');
+    const answer = await connect(bob, 'instagram');
+    expect(answer.json<ConnectAnswer>()).toMatchObject({ outcome: 'connected', accounts: [{ platform: 'instagram', username: 'postwire.bakery' }] });
     const [account] = await eventually(async () => {
       const listed = await listAccounts(bob, '?status=active');
       return listed.length === 1 ? listed : undefined;

@@ -63,6 +63,12 @@ export type EventConsumerOptions<Topic extends TopicContract> = {
   readonly partitionsConsumedConcurrently?: number;
   readonly maxWaitTimeMs?: number;
   readonly onGroupJoin?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
+  /**
+   * False for an observer that reads another service's topic beside its owner (e.g. the gateway
+   * waiting for answers): what it cannot handle is logged and skipped, and dead-lettering stays
+   * with the owner's own group. Default true.
+   */
+  readonly deadLetter?: boolean;
 };
 
 export type EventConsumer = {
@@ -186,6 +192,10 @@ export function createEventConsumer<Topic extends TopicContract>(
     failure: { reason: DeadLetterReason; error: string; attempts: number; type: string | undefined },
   ): Promise<void> {
     const { topic, partition } = payload.batch;
+    if (options.deadLetter === false) {
+      logger.warn({ topic, partition, offset: message.offset, reason: failure.reason, error: failure.error }, 'message skipped by an observer');
+      return;
+    }
     const record = deadLetterRecord(message, {
       topic,
       partition,

@@ -30,7 +30,11 @@ export async function sandboxControl<T = Record<string, unknown>>(
  * Submits one of the sandbox's consent pages the way a browser does with its defaults: every hidden
  * field, every pre-checked box and radio, and the button pressed. Answers where Meta sends the browser.
  */
-export async function submitConsent(dialogUrl: string, decision: 'allow' | 'deny'): Promise<URL> {
+export async function submitConsent(
+  dialogUrl: string,
+  decision: 'allow' | 'deny',
+  options: { readonly uncheckScopes?: readonly string[] } = {},
+): Promise<URL> {
   const page = await fetch(dialogUrl);
   const html = await page.text();
   if (page.status !== 200) throw new Error(`the consent page answered ${page.status}: ${html.replace(/<style>[^]*<\/style>/, "").slice(0, 600)}`);
@@ -43,7 +47,8 @@ export async function submitConsent(dialogUrl: string, decision: 'allow' | 'deny
     const value = /value="([^"]*)"/.exec(attributes)?.[1];
     const type = /type="([^"]+)"/.exec(attributes)?.[1];
     if (!name || value === undefined) continue;
-    if (type === 'hidden' || ((type === 'checkbox' || type === 'radio') && /\bchecked\b/.test(attributes))) {
+    const untickedScope = name === 'granted_scopes' && (options.uncheckScopes ?? []).includes(decodeEntities(value));
+    if (type === 'hidden' || ((type === 'checkbox' || type === 'radio') && /\bchecked\b/.test(attributes) && !untickedScope)) {
       form.append(name, decodeEntities(value));
     }
   }

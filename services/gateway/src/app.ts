@@ -7,6 +7,7 @@ import { createGraphClient } from '@postwire/graph';
 import { kafkaPlugin, serviceKit } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
+import { answersPlugin } from './plugins/answers.ts';
 import { upstreamPlugin } from './plugins/upstream.ts';
 import { accountReadRoutes } from './routes/accounts.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
@@ -33,7 +34,8 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   const graph = createGraphClient(config.graph, { logger: fastify.log });
   const cipher = createTokenCipher(config.keyRing);
   // The connect callback is where Meta sends the browser back: it has no bearer token, its cookie binds it.
-  await fastify.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl });
+  await fastify.register(answersPlugin);
+  await fastify.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl, answerTimeoutMs: config.connectWaitMs });
   await fastify.register(upstreamPlugin, { timeoutMs: config.upstreams.timeoutMs });
   await fastify.register(
     async (api) => {

@@ -16,6 +16,8 @@ export const configSchema = z
     // The owning services' read APIs (internal addresses).
     GATEWAY_ACCOUNTS_URL: fields.url('http://127.0.0.1:3101'),
     GATEWAY_UPSTREAM_TIMEOUT_MS: fields.durationMs(5_000),
+    // How long a connect callback waits for the accounts service to say what it connected.
+    GATEWAY_CONNECT_WAIT_MS: fields.durationMs(8_000),
     ...authFields,
     ...keyRingFields,
     ...graphFields,
@@ -31,6 +33,7 @@ export const configSchema = z
     logLevel: env.LOG_LEVEL,
     kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
     upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
+    connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),

@@ -18,6 +18,8 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
     KAFKA_BROKERS: inject('kafkaBrokers').join(','),
     META_SANDBOX_URL: 'http://127.0.0.1:4010',
+    // No accounts service answers in these tests: the callback reports "still connecting" quickly.
+    GATEWAY_CONNECT_WAIT_MS: '200',
     ...overrides,
   };
 }

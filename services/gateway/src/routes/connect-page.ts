@@ -1,14 +1,25 @@
 /** The page a browser lands on at the end of a connect flow. */
 export function renderConnectResult(result: {
-  readonly outcome: 'authorized' | 'denied' | 'failed';
+  readonly outcome: 'connected' | 'authorized' | 'denied' | 'failed';
   readonly provider: string;
   readonly message: string;
-  readonly grantedScopes?: readonly string[];
+  readonly accounts?: readonly { readonly platform: string; readonly accountType: string | null; readonly username: string | null }[];
+  readonly failures?: readonly { readonly message: string; readonly missingScopes: readonly string[] }[];
 }): string {
-  const title = result.outcome === 'authorized' ? 'Access granted' : 'Nothing was connected';
+  const title = { connected: 'Accounts connected', authorized: 'Access granted', denied: 'Nothing was connected', failed: 'Nothing was connected' }[result.outcome];
   const platform = result.provider === 'facebook' ? 'Facebook' : 'Instagram';
-  const scopes = result.grantedScopes?.length
-    ? `<p>Permissions granted:</p><ul>${result.grantedScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code></li>`).join('')}</ul>`
+  const accounts = result.accounts?.length
+    ? `<ul class="accounts">${result.accounts
+        .map((account) => {
+          const name = account.platform === 'instagram' ? `@${account.username ?? '?'}` : (account.username ?? '?');
+          return `<li>${escapeHtml(account.platform === 'instagram' ? 'Instagram' : 'Facebook Page')} ${escapeHtml(name)}${account.accountType ? ` (${escapeHtml(account.accountType)})` : ''}</li>`;
+        })
+        .join('')}</ul>`
+    : '';
+  const failures = result.failures?.length
+    ? `<ul class="failures">${result.failures
+        .map((failure) => `<li>${escapeHtml(failure.message)}${failure.missingScopes.length ? ` Missing permissions: ${failure.missingScopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(', ')}.` : ''}</li>`)
+        .join('')}</ul>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -17,7 +28,7 @@ export function renderConnectResult(result: {
 </head><body><main data-outcome="${result.outcome}">
 <h1>${title}</h1>
 <p>${escapeHtml(platform)}: ${escapeHtml(result.message)}</p>
-${scopes}
+${accounts}${failures}
 </main></body></html>`;
 }
 

@@ -2,10 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '@postwire/auth';
-import { EncryptedSecret, accountRequests } from '@postwire/contracts';
+import { EncryptedSecret, type IncomingEvent, type accountEvents, accountRequests } from '@postwire/contracts';
 import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
 import { type GraphClient, GraphApiError, GraphNetworkError, classifyGraphError } from '@postwire/graph';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
+import { randomUUID } from 'node:crypto';
 import { derivedAccountId } from '../domain/account-id.ts';
 import {
   CONNECT_SESSION_TTL_MS,
@@ -24,8 +25,13 @@ export type ConnectRouteOptions = {
   readonly graph: GraphClient;
   readonly cipher: TokenCipher;
   readonly publicUrl: string;
+  /** How long the callback waits for the accounts service to say what it connected. */
+  readonly answerTimeoutMs: number;
   readonly now?: () => number;
 };
+
+/** Answers for several accounts travel on several partitions: after the first, wait this long for the rest. */
+const ANSWER_SETTLE_MS = 400;
 
 const COOKIE = 'pw_connect';
 const Params = z.object({ provider: z.enum(PROVIDERS) });
@@ -156,7 +162,10 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       const shortLivedToken = EncryptedSecret.parse(
         options.cipher.encrypt(grant.accessToken, eventFieldContext('account.authorized', socialAccountId, 'shortLivedToken')),
       );
-      const [event] = await fastify.kafka.producer.publish(accountRequests, [
+      // Listen before speaking: the answers are caused by this event id.
+      const eventId = randomUUID();
+      const answers = fastify.answers.awaitAnswers(eventId, { timeoutMs: options.answerTimeoutMs, settleMs: ANSWER_SETTLE_MS });
+      await fastify.kafka.producer.publish(accountRequests, [
         {
           type: 'account.authorized',
           data: {
@@ -169,6 +178,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
             reconnect: session.accountId !== undefined,
           },
           metadata: {
+            id: eventId,
             organisationId: session.organisationId,
             actorId: session.userId,
             correlationId: request.correlationId,
@@ -176,13 +186,40 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
           },
         },
       ]);
-      request.log.info({ provider, socialAccountId, eventId: event?.id, scopes: grant.scopes.length }, 'account authorized');
+      request.log.info({ provider, socialAccountId, eventId, scopes: grant.scopes.length }, 'account authorized');
+
+      const outcome = summarise(await answers);
+      request.log.info({ provider, eventId, connected: outcome.accounts.length, failures: outcome.failures.length }, 'connect flow answered');
+      if (outcome.accounts.length > 0) {
+        return sendResult(request, reply, 200, {
+          outcome: 'connected',
+          provider,
+          socialAccountId,
+          grantedScopes: grant.scopes,
+          accounts: outcome.accounts,
+          failures: outcome.failures,
+          message: `Connected ${outcome.accounts.length} account${outcome.accounts.length === 1 ? '' : 's'}.`,
+        });
+      }
+      if (outcome.failures.length > 0) {
+        return sendResult(request, reply, 422, {
+          outcome: 'failed',
+          provider,
+          socialAccountId,
+          grantedScopes: grant.scopes,
+          accounts: [],
+          failures: outcome.failures,
+          message: `No accounts were connected: ${outcome.failures.map((failure) => failure.message).join(' ')}`,
+        });
+      }
       return sendResult(request, reply, 202, {
         outcome: 'authorized',
         provider,
         socialAccountId,
         grantedScopes: grant.scopes,
-        message: 'Access granted. Postwire is connecting the accounts you chose; they appear in your account list shortly.',
+        accounts: [],
+        failures: [],
+        message: 'Access granted. Postwire is still connecting the accounts you chose; they appear in your account list shortly.',
       });
     },
   );
@@ -216,13 +253,31 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
   }
 };
 
+export type ConnectedAccount = { readonly id: string; readonly platform: string; readonly accountType: string | null; readonly username: string | null };
+export type ConnectFailure = { readonly accountId: string; readonly message: string; readonly missingScopes: readonly string[] };
+
 type ConnectResult = {
-  readonly outcome: 'authorized' | 'denied' | 'failed';
+  readonly outcome: 'connected' | 'authorized' | 'denied' | 'failed';
   readonly provider: Provider;
   readonly message: string;
   readonly socialAccountId?: string;
   readonly grantedScopes?: readonly string[];
+  readonly accounts?: readonly ConnectedAccount[];
+  readonly failures?: readonly ConnectFailure[];
 };
+
+function summarise(events: readonly IncomingEvent<typeof accountEvents>[]) {
+  const accounts: ConnectedAccount[] = [];
+  const failures: ConnectFailure[] = [];
+  for (const event of events) {
+    if (event.type === 'account.connected') {
+      accounts.push({ id: event.data.socialAccountId, platform: event.data.platform, accountType: event.data.accountType, username: event.data.username });
+    } else if (event.type === 'account.connection-failed') {
+      failures.push({ accountId: event.data.socialAccountId, message: event.data.error.message, missingScopes: event.data.missingScopes ?? [] });
+    }
+  }
+  return { accounts, failures };
+}
 
 function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult) {
   if (request.headers.accept?.includes('application/json')) return reply.code(status).send(result);
