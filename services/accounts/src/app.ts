@@ -5,6 +5,7 @@ import { databasePlugin, kafkaPlugin, serviceKit, zodSchemasPlugin } from '@post
 import type { AccountsConfig } from './config.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { type EventPipelineOptions, eventPipeline } from './workers/event-pipeline.ts';
+import { tokenLifecycle } from './workers/token-lifecycle.ts';
 
 export type AccountsAppOptions = {
   readonly config: AccountsConfig;
@@ -30,6 +31,8 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
     partitions: config.kafka.partitions,
     ...consumer,
   });
+  // Expiry scan, token refresh and health checks; registered after the pipeline so they stop before it.
+  await fastify.register(tokenLifecycle, { keyRing: config.keyRing, settings: config.lifecycle });
   await fastify.register(accountRoutes, { prefix: '/v1' });
 };
 

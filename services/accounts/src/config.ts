@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
 import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { serviceConnectionUrls } from '@postwire/db';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
+import { lifecycleFields, toLifecycleSettings } from './workers/token-lifecycle-config.ts';
 
 export const configSchema = z
   .object({
@@ -18,6 +19,7 @@ export const configSchema = z
     ...authFields,
     ...keyRingFields,
     ...graphFields,
+    ...lifecycleFields,
   })
   .superRefine((env, context) => {
     checkAuthFields(env, context);
@@ -36,6 +38,7 @@ export const configSchema = z
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
+    lifecycle: toLifecycleSettings(env),
   }));
 
 export type AccountsConfig = z.output<typeof configSchema>;
