@@ -17,7 +17,7 @@ export async function ensureTemplateDatabase(adminUrl: string): Promise<string> 
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['postwire:test-template']);
     const existing = await client.query<{ ready: boolean }>(
-      `SELECT coalesce(shobj_description(oid, 'pg_database') = 'ready', false) AS ready
+      `SELECT coalesce(shobj_description(oid, 'pg_database') LIKE 'ready:%', false) AS ready
          FROM pg_database WHERE datname = $1`,
       [name],
     );
@@ -26,7 +26,7 @@ export async function ensureTemplateDatabase(adminUrl: string): Promise<string> 
     const templateUrl = databaseUrl(adminUrl, name);
     await prepareDatabase(templateUrl);
     await migrateAll(templateUrl, 'up');
-    await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS 'ready'`);
+    await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS 'ready:${Date.now()}'`);
     await dropStaleTemplates(client, name);
     return name;
   } finally {
@@ -36,13 +36,18 @@ export async function ensureTemplateDatabase(adminUrl: string): Promise<string> 
 }
 
 /**
- * Templates of earlier schemas are of no further use. One still in use (another checkout's run) has
- * connections or clones in progress, and DROP without FORCE leaves it alone.
+ * Templates of other schemas may belong to another checkout testing at this moment (its clones take
+ * no lasting connection, so "in use" cannot be seen): only templates built more than a day ago, or
+ * never finished, are dropped.
  */
+const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
+
 async function dropStaleTemplates(client: pg.Client, current: string): Promise<void> {
   const stale = await client.query<{ name: string }>(
-    `SELECT datname AS name FROM pg_database WHERE datname LIKE 'postwire\\_template\\_%' AND datname <> $1`,
-    [current],
+    `SELECT datname AS name FROM pg_database
+      WHERE datname LIKE 'postwire\\_template\\_%' AND datname <> $1
+        AND coalesce(substring(shobj_description(oid, 'pg_database') from '^ready:(\\d+)$')::bigint, 0) < $2`,
+    [current, Date.now() - STALE_AFTER_MS],
   );
   for (const { name } of stale.rows) {
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`).catch(() => undefined);
