@@ -289,6 +289,22 @@ describe('token lifecycle: expiry scan, Instagram refresh and health checks agai
     expect(Number(failures?.[1])).toBeGreaterThanOrEqual(3);
   });
 
+  it('a Page token does not expire but its data access does: the health check announces it once, not refreshable', async () => {
+    const token = await mint({ kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE });
+    const id = await insertAccount({ platform: 'facebook', token, expiresAt: null });
+    // Meta ends data access about 90 days after the login; 85 days on, 5 are left (within the 7-day threshold).
+    await advance(85 * 24);
+    await createHealthCheck(dependencies()).runOnce();
+    await createHealthCheck(dependencies()).runOnce();
+
+    expect(await outboxCount(id, 'token.expiring')).toBe(1);
+    const [event] = await eventually(() => (eventsOf(id, 'token.expiring').length > 0 ? eventsOf(id, 'token.expiring') : undefined), 'token.expiring (data access)');
+    expect(event?.data).toMatchObject({ socialAccountId: id, platform: 'facebook', refreshable: false });
+    expect(Number(event?.data.expiresInSeconds)).toBeGreaterThan(4 * 86_400);
+    expect(Number(event?.data.expiresInSeconds)).toBeLessThanOrEqual(5 * 86_400);
+    expect((await row(id)).status).toBe('active');
+  });
+
   it('stops cleanly: a stopped worker starts no new run', async () => {
     const scan = createExpiryScan(dependencies());
     const running = scan.runOnce();

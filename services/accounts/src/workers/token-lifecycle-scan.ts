@@ -2,7 +2,7 @@ import { EncryptedSecret, accountEvents } from '@postwire/contracts';
 import { eventFieldContext } from '@postwire/crypto';
 import { appendToOutbox } from '@postwire/outbox';
 import { type ExpiringRow, type LifecycleCandidate, createLifecycleQueries } from '../db/lifecycle-queries.ts';
-import { MIN_REFRESH_AGE_HOURS, expiresInSeconds, isInstagramLoginToken } from '../domain/expiry.ts';
+import { MIN_REFRESH_AGE_HOURS, expiresInSeconds, isInstagramLoginToken, refreshDue } from '../domain/expiry.ts';
 import {
   type AccountEventOut,
   type LifecycleDependencies,
@@ -48,6 +48,7 @@ export function createExpiryScan(dependencies: LifecycleDependencies): ExpirySca
   const gate = createRunGate();
 
   async function refreshOne(read: LifecycleCandidate, now: Date, counts: { refreshed: number; expired: number; failed: number }): Promise<void> {
+    if (!refreshDue(new Date(read.last_refresh_at), now, settings.refreshAgeHours)) return;
     let token: string;
     try {
       token = cipher.decrypt(read.access_token, accessTokenContext(read.id));
