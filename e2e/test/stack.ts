@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -10,7 +10,7 @@ import { loadConfig } from '@postwire/config';
 import gatewayApp from '@postwire/gateway/app';
 import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
 import { loggerOptions } from '@postwire/service-kit';
-import { type TestDatabase, createTestDatabase, startMetaSandbox } from '@postwire/testing';
+import { type TestDatabase, createLogCapture, createTestDatabase, startMetaSandbox } from '@postwire/testing';
 
 const JWT_SECRET = 'e2e-shared-secret-of-at-least-32-chars';
 
@@ -24,16 +24,16 @@ export type Member = { readonly userId: string; readonly organisationId: string;
 export async function startStack() {
   const database: TestDatabase = await createTestDatabase('e2e');
   const sandbox = await startMetaSandbox();
-  const logLines: string[] = [];
+  const logs = createLogCapture();
   const keyRing = { TOKEN_ENCRYPTION_KEYS: `e2e-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'e2e-1' };
   const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS: inject('kafkaBrokers').join(','), META_SANDBOX_URL: sandbox.baseUrl };
 
-  const accounts = await listen('accounts', logLines, accountsApp, loadConfig(accountsConfigSchema, {
+  const accounts = await listen('accounts', logs.stream, accountsApp, loadConfig(accountsConfigSchema, {
     ...shared,
     ACCOUNTS_DATABASE_URL: database.urlFor('accounts', 'app'),
     ACCOUNTS_WORKER_DATABASE_URL: database.urlFor('accounts', 'worker'),
   }));
-  const gateway = await listen('gateway', logLines, gatewayApp, loadConfig(gatewayConfigSchema, { ...shared, GATEWAY_ACCOUNTS_URL: accounts.url }));
+  const gateway = await listen('gateway', logs.stream, gatewayApp, loadConfig(gatewayConfigSchema, { ...shared, GATEWAY_ACCOUNTS_URL: accounts.url }));
 
   const admin = new pg.Client({ connectionString: database.adminUrl });
   await admin.connect();
@@ -54,7 +54,7 @@ export async function startStack() {
     sandbox,
     gateway: gateway.app,
     accounts: accounts.app,
-    logLines,
+    logLines: logs.lines,
     member,
     /** Every token the sandbox has issued so far: user, Page and Instagram tokens. */
     issuedTokens: () => [...sandbox.app.sandbox.store.tokens.keys()],
@@ -70,13 +70,7 @@ export async function startStack() {
 
 type AppPlugin<Config> = (instance: FastifyInstance, options: { config: Config }) => Promise<void>;
 
-async function listen<Config>(service: string, logLines: string[], plugin: AppPlugin<Config>, config: Config) {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  });
+async function listen<Config>(service: string, stream: Writable, plugin: AppPlugin<Config>, config: Config) {
   const logger = loggerOptions({ service, level: 'debug' });
   const app = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   await app.register(plugin, { config });

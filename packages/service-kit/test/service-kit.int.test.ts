@@ -1,22 +1,15 @@
-import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@postwire/testing';
+import { createLogCapture, createTestDatabase, type TestDatabase } from '@postwire/testing';
 import { ProblemError, databasePlugin, loggerOptions, serviceKit } from '../src/index.ts';
 
 describe('service kit', () => {
   let database: TestDatabase;
   let app: FastifyInstance;
-  const logLines: string[] = [];
+  const { stream, lines: logLines } = createLogCapture();
 
   beforeAll(async () => {
     database = await createTestDatabase('service_kit');
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logLines.push(chunk.toString());
-        done();
-      },
-    });
     const logger = loggerOptions({ service: 'kit-test', level: 'info' });
     app = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
     await app.register(serviceKit, { service: 'kit-test', readinessTimeoutMs: 500 });

@@ -4,3 +4,4 @@ export { createTestDatabase, uniqueName, type TestDatabase } from './database.ts
 export { databaseUrl } from './template.ts';
 export { startInfrastructure, type Infrastructure } from './infrastructure.ts';
 export { sandboxControl, startMetaSandbox, submitConsent } from './meta-sandbox.ts';
+export { createLogCapture } from './logs.ts';

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 import { loadConfig } from '@postwire/config';
 import { loggerOptions } from '@postwire/service-kit';
-import { type TestDatabase, uniqueName } from '@postwire/testing';
+import { type TestDatabase, createLogCapture, submitConsent, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
 import { type AccountsConfig, configSchema } from '../src/config.ts';
 
@@ -34,13 +33,7 @@ export async function buildAccounts(
   environment: Record<string, string>,
 ): Promise<{ app: FastifyInstance; config: AccountsConfig; logLines: string[]; groupId: string }> {
   const config = loadConfig(configSchema, environment);
-  const logLines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  });
+  const { stream, lines: logLines } = createLogCapture();
   const logger = loggerOptions({ service: 'accounts', level: 'debug' });
   const instance = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   const groupId = uniqueName('accounts-test');
@@ -88,26 +81,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
  * boxes, Continue) and returns the authorisation code Meta redirects with.
  */
 export async function consentCode(dialogUrl: string): Promise<string> {
-  const page = await fetch(dialogUrl);
-  const html = await page.text();
-  if (page.status !== 200) throw new Error(`the consent page answered ${page.status}`);
-  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
-  if (!action) throw new Error('no consent form on the page');
-  const form = new URLSearchParams();
-  for (const input of html.matchAll(/<input ([^>]+)>/g)) {
-    const attributes = input[1] ?? '';
-    const name = /name="([^"]+)"/.exec(attributes)?.[1];
-    const value = /value="([^"]*)"/.exec(attributes)?.[1];
-    const type = /type="([^"]+)"/.exec(attributes)?.[1];
-    if (!name || value === undefined) continue;
-    if (type === 'hidden' || ((type === 'checkbox' || type === 'radio') && /\bchecked\b/.test(attributes))) {
-      form.append(name, value.replace(/&#(\d+);/g, (_match, code: string) => String.fromCharCode(Number(code))).replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
-    }
-  }
-  form.append('decision', 'allow');
-  const answer = await fetch(new URL(action, dialogUrl), { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
-  const location = answer.headers.get('location');
-  const code = location === null ? null : new URL(location).searchParams.get('code');
-  if (answer.status !== 302 || !code) throw new Error(`consent answered ${answer.status} without a code`);
+  const code = (await submitConsent(dialogUrl, 'allow')).searchParams.get('code');
+  if (!code) throw new Error('the consent did not redirect with a code');
   return code;
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loggerOptions } from '@postwire/service-kit';
 import { inject } from 'vitest';
 import { loadConfig } from '@postwire/config';
-import type {} from '@postwire/testing';
+import { createLogCapture } from '@postwire/testing';
 import app from '../src/app.ts';
 import { configSchema, type GatewayConfig } from '../src/config.ts';
 
@@ -29,13 +28,7 @@ export async function buildGateway(
   environment: Record<string, string>,
 ): Promise<{ gateway: FastifyInstance; config: GatewayConfig; logLines: string[] }> {
   const config = loadConfig(configSchema, environment);
-  const logLines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  });
+  const { stream, lines: logLines } = createLogCapture();
   const logger = loggerOptions({ service: 'gateway', level: 'debug' });
   const gateway = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   await gateway.register(app, { config });
