@@ -237,6 +237,29 @@ describe('token lifecycle: expiry scan, Instagram refresh and health checks agai
     expect(await outboxCount(id, 'account.token-refreshed')).toBe(1);
   });
 
+  it('a reconnect while Meta is refreshing wins: the row keeps the reconnect\'s token and nothing is announced', async () => {
+    const token = await mint({ kind: 'instagram-user', subjectId: STUDIO_IG });
+    const reconnected = await mint({ kind: 'instagram-user', subjectId: STUDIO_IG });
+    const id = await insertAccount({ platform: 'instagram', token, expiresAt: new Date(now().getTime() + 59 * DAY_MS), lastRefresh: new Date(now().getTime() - 30 * HOUR_MS) });
+    await advance(25);
+    const base = dependencies({ refreshAgeHours: 24 });
+    const reconnectedCiphertext = cipher.encrypt(reconnected, columnContext('social_media_accounts', id, 'access_token'));
+    const racing = {
+      ...base.graph,
+      async refreshInstagramToken(value: string) {
+        const grant = await base.graph.refreshInstagramToken(value);
+        plaintextTokens.add(grant.accessToken);
+        if (value === token) await admin.query(`UPDATE accounts.social_media_accounts SET access_token = $2 WHERE id = $1`, [id, reconnectedCiphertext]);
+        return grant;
+      },
+    };
+    await createExpiryScan({ ...base, graph: racing }).runOnce();
+    const after = await row(id);
+    expect(after.access_token).toBe(reconnectedCiphertext);
+    expect(after.status).toBe('active');
+    expect(await outboxCount(id, 'account.token-refreshed')).toBe(0);
+  });
+
   it('a token invalidated at Meta (password change) expires the account, from the refresh and from the health check', async () => {
     const refreshing = await mint({ kind: 'instagram-user', subjectId: BAKERY_IG });
     const checked = await mint({ kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE });
