@@ -96,21 +96,23 @@ export function createHealthCheck(dependencies: LifecycleDependencies): HealthCh
   }
 
   async function checkOne(read: LifecycleCandidate, now: Date, counts: { checked: number; healthy: number; expired: number; failed: number }) {
-    let verdict: Verdict;
+    let info: DebugTokenInfo | undefined;
+    let verdict: Verdict | undefined;
     try {
-      const info = await graph.debugToken(cipher.decrypt(read.access_token, accessTokenContext(read.id)));
-      if (info.isValid) {
-        if (await healthy(read, info, now)) {
-          counts.checked += 1;
-          counts.healthy += 1;
-          metrics.checked.inc({ outcome: 'healthy' });
-        }
-        return;
-      }
-      verdict = invalidVerdict(info);
+      info = await graph.debugToken(cipher.decrypt(read.access_token, accessTokenContext(read.id)));
     } catch (error) {
       verdict = verdictOf(error);
     }
+    if (info?.isValid === true) {
+      // Outside the try: a database error here is not Meta's verdict on the token.
+      if (await healthy(read, info, now)) {
+        counts.checked += 1;
+        counts.healthy += 1;
+        metrics.checked.inc({ outcome: 'healthy' });
+      }
+      return;
+    }
+    verdict ??= info === undefined ? verdictOf(undefined) : invalidVerdict(info);
     if (!(await applyVerdict(dependencies, read, 'health-check', verdict, now))) return;
     counts.checked += 1;
     counts[verdict.kind] += 1;
