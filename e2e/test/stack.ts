@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import pg from 'pg';
 import { inject } from 'vitest';
 import accountsApp from '@postwire/accounts/app';
@@ -21,18 +22,27 @@ export type Member = { readonly userId: string; readonly organisationId: string;
  * relay, read API) and the gateway in front of it, sharing one database (each through its own
  * roles), the harness's Kafka, one key ring and one JWT secret. Every log line is kept.
  */
-export async function startStack() {
+export type StackOptions = {
+  /** Extra settings for the accounts service (e.g. its lifecycle timers). */
+  readonly accountsEnvironment?: Record<string, string>;
+  /** The accounts service's lifecycle clock. */
+  readonly accountsClock?: () => Date;
+};
+
+export async function startStack(options: StackOptions = {}) {
   const database: TestDatabase = await createTestDatabase('e2e');
   const sandbox = await startMetaSandbox();
   const logs = createLogCapture();
   const keyRing = { TOKEN_ENCRYPTION_KEYS: `e2e-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'e2e-1' };
   const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS: inject('kafkaBrokers').join(','), META_SANDBOX_URL: sandbox.baseUrl };
 
-  const accounts = await listen('accounts', logs.stream, accountsApp, loadConfig(accountsConfigSchema, {
+  const accountsConfig = loadConfig(accountsConfigSchema, {
     ...shared,
     ACCOUNTS_DATABASE_URL: database.urlFor('accounts', 'app'),
     ACCOUNTS_WORKER_DATABASE_URL: database.urlFor('accounts', 'worker'),
-  }));
+    ...options.accountsEnvironment,
+  });
+  const accounts = await listen('accounts', logs.stream, accountsApp, accountsConfig, options.accountsClock ? { now: options.accountsClock } : {});
   const gateway = await listen('gateway', logs.stream, gatewayApp, loadConfig(gatewayConfigSchema, { ...shared, GATEWAY_ACCOUNTS_URL: accounts.url }));
 
   const admin = new pg.Client({ connectionString: database.adminUrl });
@@ -68,12 +78,13 @@ export async function startStack() {
   };
 }
 
-type AppPlugin<Config> = (instance: FastifyInstance, options: { config: Config }) => Promise<void>;
+type AppPlugin<Config, Extra> = (instance: FastifyInstance, options: { config: Config } & Extra) => Promise<void>;
 
-async function listen<Config>(service: string, stream: Writable, plugin: AppPlugin<Config>, config: Config) {
+async function listen<Config, Extra extends object>(service: string, stream: Writable, plugin: AppPlugin<Config, Extra>, config: Config, extra: Extra = {} as Extra) {
   const logger = loggerOptions({ service, level: 'debug' });
   const app = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
-  await app.register(plugin, { config });
+  // Run as a skip-override plugin so the service's decorators (e.g. its workers) are reachable from the test.
+  await app.register(fp(async (instance: FastifyInstance) => plugin(instance, { config, ...extra })));
   const url = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   return { app, url };
 }

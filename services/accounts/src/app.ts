@@ -11,13 +11,15 @@ export type AccountsAppOptions = {
   readonly config: AccountsConfig;
   /** Consumer group overrides for tests sharing a broker (see EventPipelineOptions); production uses the defaults. */
   readonly consumer?: Pick<EventPipelineOptions, 'groupId' | 'fromBeginning' | 'onGroupJoin'>;
+  /** The lifecycle workers' clock; tests move it with the Meta sandbox's. Default: the real one. */
+  readonly now?: () => Date;
 };
 
 /**
  * The whole accounts service as one plugin; nothing happens at import time. Plugins close in reverse
  * order: the event pipeline (consumer, outbox relay, worker pool) first, then Kafka, then the app pool.
  */
-const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, consumer }) => {
+const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, consumer, now }) => {
   await fastify.register(serviceKit, { service: 'accounts' });
   await fastify.register(zodSchemasPlugin);
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
@@ -32,7 +34,7 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
     ...consumer,
   });
   // Expiry scan, token refresh and health checks; registered after the pipeline so they stop before it.
-  await fastify.register(tokenLifecycle, { keyRing: config.keyRing, settings: config.lifecycle });
+  await fastify.register(tokenLifecycle, { keyRing: config.keyRing, settings: config.lifecycle, ...(now ? { now } : {}) });
   await fastify.register(accountRoutes, { prefix: '/v1' });
 };
 
