@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import { deadLetterTopicName } from '@postwire/contracts';
 import type { KafkaClient } from './client.ts';
 
@@ -22,6 +23,25 @@ export type ProvisionReport = {
  * Creates each topic and its dead-letter topic when missing; safe to run at every start and from
  * many instances at once. Existing topics are never altered.
  */
+/**
+ * A topic another process has just created may be listed before its partitions have leaders; using
+ * it then fails with "This server does not host this topic-partition". Wait until every partition
+ * of every wanted topic has one.
+ */
+async function awaitLeaders(admin: Admin, topics: readonly string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without partition leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function provisionTopics(client: KafkaClient, options: ProvisionOptions): Promise<ProvisionReport> {
   const wanted = options.topics.flatMap((topic) =>
     options.deadLetter === false ? [topic] : [topic, deadLetterTopicName(topic)],
@@ -44,6 +64,7 @@ export async function provisionTopics(client: KafkaClient, options: ProvisionOpt
         })),
       });
     }
+    await awaitLeaders(admin, [...new Set(wanted)]);
     const existing = wanted.filter((topic) => present.has(topic));
     const metadata = existing.length > 0 ? await admin.fetchTopicMetadata({ topics: existing }) : { topics: [] };
     const mismatched = metadata.topics

@@ -22,6 +22,11 @@ export type KafkaPluginOptions = {
   readonly brokers: readonly string[];
   /** Topics this service produces: provisioned (with their dead-letter topics) before it starts. */
   readonly produces: readonly TopicContract[];
+  /**
+   * Topics it consumes, provisioned too: services start in any order, and subscribing to a topic
+   * that does not exist yet fails. Provisioning is idempotent, with the same configured partitions.
+   */
+  readonly consumes?: readonly TopicContract[];
   readonly partitions: number;
 };
 
@@ -38,9 +43,8 @@ export const kafkaPlugin = fp(
       logger: fastify.log,
     });
     const metrics = createKafkaMetrics(fastify.metrics);
-    if (options.produces.length > 0) {
-      await provisionTopics(client, { topics: options.produces.map((topic) => topic.name), partitions: options.partitions });
-    }
+    const topics = [...options.produces, ...(options.consumes ?? [])].map((topic) => topic.name);
+    if (topics.length > 0) await provisionTopics(client, { topics, partitions: options.partitions });
     const producer = createEventProducer(client, { source: `/postwire/${options.service}`, metrics });
     await producer.connect();
     const admin = client.kafka.admin();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authPlugin, createJwtVerifier } from '@postwire/auth';
-import { accountEvents } from '@postwire/contracts';
+import { accountEvents, accountRequests } from '@postwire/contracts';
 import { databasePlugin, kafkaPlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -25,12 +25,11 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
   // User-scoped reads: accounts_app, RLS applies with the caller's claims.
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
-  await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], partitions: config.kafka.partitions });
+  await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], consumes: [accountRequests], partitions: config.kafka.partitions });
   await fastify.register(eventPipeline, {
     workerDatabaseUrl: config.database.worker,
     keyRing: config.keyRing,
     graph: config.graph,
-    partitions: config.kafka.partitions,
     ...consumer,
   });
   // Expiry scan, token refresh and health checks; registered after the pipeline so they stop before it.

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import cookie from '@fastify/cookie';
 import { authPlugin, createJwtVerifier } from '@postwire/auth';
-import { accountRequests, postRequests } from '@postwire/contracts';
+import { accountEvents, accountRequests, postRequests } from '@postwire/contracts';
 import { createTokenCipher } from '@postwire/crypto';
 import { createGraphClient } from '@postwire/graph';
 import { kafkaPlugin, serviceKit } from '@postwire/service-kit';
@@ -28,6 +28,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
     service: 'gateway',
     brokers: config.kafka.brokers,
     produces: [accountRequests, postRequests],
+    consumes: [accountEvents],
     partitions: config.kafka.partitions,
   });
   await fastify.register(asyncApiRoutes, { kafkaBrokers: config.kafka.brokers, version: API_VERSION });

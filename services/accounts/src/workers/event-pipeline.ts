@@ -4,7 +4,7 @@ import { accountRequests, createEventReader } from '@postwire/contracts';
 import { type KeyRing, createTokenCipher } from '@postwire/crypto';
 import { type DatabasePool, createDatabasePool, sql } from '@postwire/db';
 import { type GraphClient, type GraphSettings, createGraphClient } from '@postwire/graph';
-import { type EventConsumer, createEventConsumer, provisionTopics } from '@postwire/kafka';
+import { type EventConsumer, createEventConsumer } from '@postwire/kafka';
 import { type OutboxRelay, createOutboxMetrics, createOutboxRelay } from '@postwire/outbox';
 import { ACCOUNTS_CONSUMER, createAccountRequestsHandler } from '../consumers/account-requests.ts';
 
@@ -19,7 +19,6 @@ export type EventPipelineOptions = {
   readonly workerDatabaseUrl: string;
   readonly keyRing: KeyRing;
   readonly graph: GraphSettings;
-  readonly partitions: number;
   /** `accounts` in production. Tests on a shared broker use a group of their own so members of other runs never take their partitions. */
   readonly groupId?: string;
   /** A new group reads the topic from its beginning (default), so no request is skipped; the inbox drops what was applied. */
@@ -41,7 +40,6 @@ export const eventPipeline = fp(
     const graph = createGraphClient(options.graph, { logger: logger.child({ component: 'graph' }) });
     const cipher = createTokenCipher(options.keyRing);
 
-    await provisionTopics(fastify.kafka.client, { topics: [accountRequests.name], partitions: options.partitions });
     const consumer = createEventConsumer(fastify.kafka.client, {
       groupId: options.groupId ?? ACCOUNTS_CONSUMER,
       reader: createEventReader(accountRequests),
