@@ -106,7 +106,9 @@ start() {
   format_storage
   say "starting on 127.0.0.1:$port (log: $log_file)"
   java_cmd kafka.Kafka "$props"
-  nohup java "${java_args[@]}" >>"$log_file" 2>&1 </dev/null &
+  # A session of its own: the broker must outlive whatever started it (a test run, a Turborepo task
+  # whose process tree is ended when it finishes).
+  setsid nohup java "${java_args[@]}" >>"$log_file" 2>&1 </dev/null &
   echo $! >"$pid_file"
   local started=$SECONDS
   until port_open "$port" && grep -q 'Kafka Server started' "$log_file"; do
