@@ -63,3 +63,4 @@ export type AccountEvent = EventOf<typeof accountEvents>;
 export type PostRequest = EventOf<typeof postRequests>;
 export type PostEvent = EventOf<typeof postEvents>;
 export type AnalyticsEvent = EventOf<typeof analyticsEvents>;
+export { derivedAccountId } from './account-id.ts';

@@ -3,14 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EncryptedSecret, accountEvents, accountRequests, deadLetterTopicName } from '@postwire/contracts';
+import { EncryptedSecret, accountEvents, accountRequests, deadLetterTopicName, derivedAccountId } from '@postwire/contracts';
 import { type TokenCipher, columnContext, createTokenCipher, eventFieldContext } from '@postwire/crypto';
 import { type GraphClient, createGraphClient } from '@postwire/graph';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
 import { loadConfig } from '@postwire/config';
 import { type TestDatabase, createTestDatabase } from '@postwire/testing';
-import { derivedAccountId } from '../src/domain/account-id.ts';
 import { type Observed, buildAccounts, consentCode, eventually, observeTopic, testEnvironment } from './helpers.ts';
 
 // The sandbox's dev seed (infra/meta-sandbox/README.md).

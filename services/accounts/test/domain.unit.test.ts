@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { GraphApiError, GraphNetworkError } from '@postwire/graph';
-import { derivedAccountId } from '../src/domain/account-id.ts';
 import { capabilitiesOf, instagramAccountType } from '../src/domain/capabilities.ts';
 import { ConnectionRefused, refusalOrRethrow } from '../src/domain/connection-failure.ts';
 import { missingScopes, missingScopesMessage } from '../src/domain/scopes.ts';
@@ -45,13 +44,6 @@ describe('accounts domain rules', () => {
     expect(missingScopes('facebook', ['instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'pages_manage_posts'])).toEqual([]);
     expect(missingScopes('instagram', ['instagram_business_basic'])).toEqual(['instagram_business_content_publish']);
     expect(missingScopesMessage(['a', 'b'])).toContain('a, b');
-  });
-
-  it('derives one stable version 8 id per (organisation, platform, platform account id)', () => {
-    const id = derivedAccountId('5b0e3c8e-7f0c-4a34-9d1c-0a4d1f7c2b11', 'instagram', '17841400000000301');
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(derivedAccountId('5b0e3c8e-7f0c-4a34-9d1c-0a4d1f7c2b11', 'instagram', '17841400000000301')).toBe(id);
-    expect(derivedAccountId('5b0e3c8e-7f0c-4a34-9d1c-0a4d1f7c2b11', 'facebook', '17841400000000301')).not.toBe(id);
   });
 
   it('a dead token becomes a refusal with a user message and no Meta text; transient failures are rethrown for a retry', () => {

@@ -6,6 +6,7 @@ import {
   accountEvents,
   type accountRequests,
   assertNever,
+  derivedAccountId,
 } from '@postwire/contracts';
 import { type TokenCipher, columnContext, eventFieldContext } from '@postwire/crypto';
 import type { DatabasePool, DatabaseTransactionConnection } from '@postwire/db';
@@ -14,7 +15,6 @@ import { type ConsumedEvent, type EventHandler, type HandleOutcome, NonRetryable
 import { appendToOutbox, createIdempotentHandler } from '@postwire/outbox';
 import { createAccountsRepository } from '../db/accounts-repository.ts';
 import { wasProcessed } from '../db/inbox.ts';
-import { derivedAccountId } from '../domain/account-id.ts';
 import type { ConnectionRefused } from '../domain/connection-failure.ts';
 import { type DiscoveredAccount, type Discovery, discoverAccounts } from './discover.ts';
 

@@ -2,12 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '@postwire/auth';
-import { EncryptedSecret, type IncomingEvent, type accountEvents, accountRequests } from '@postwire/contracts';
+import { EncryptedSecret, type IncomingEvent, type accountEvents, accountRequests, derivedAccountId } from '@postwire/contracts';
 import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
 import { type GraphClient, GraphApiError, GraphNetworkError, classifyGraphError } from '@postwire/graph';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
 import { randomUUID } from 'node:crypto';
-import { derivedAccountId } from '../domain/account-id.ts';
 import {
   CONNECT_SESSION_TTL_MS,
   PROVIDERS,
