@@ -50,6 +50,14 @@ describe('reads forwarded to an owning service that is down or silent', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('a disconnect, which first asks the owner whether the account is visible, answers the same way', async () => {
+    const url = `/v1/accounts/${randomUUID()}`;
+    expect((await down.inject({ method: 'DELETE', url, headers: { authorization } })).statusCode).toBe(503);
+    const started = Date.now();
+    expect((await slow.inject({ method: 'DELETE', url, headers: { authorization } })).statusCode).toBe(504);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it('verifies the caller before forwarding anything', async () => {
     expect((await down.inject('/v1/accounts')).statusCode).toBe(401);
   });

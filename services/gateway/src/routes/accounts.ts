@@ -70,11 +70,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
       const caller = callerOf(request);
       const { id } = request.params;
       // Only an account the caller can see may be disconnected: ask its owner first.
-      const visible = await fetch(new URL(`/v1/accounts/${id}`, accountsUrl), {
-        headers: { authorization: `Bearer ${caller.token}`, 'x-correlation-id': request.correlationId, accept: 'application/json' },
-        signal: AbortSignal.timeout(5_000),
-      }).catch(() => undefined);
-      if (!visible) throw new ProblemError(503, 'upstream-unavailable', 'Service Unavailable', 'The accounts service is not reachable. Try again shortly.');
+      const visible = await fastify.readUpstream(accountsUrl, `/v1/accounts/${id}`, request);
       if (visible.status === 404) throw new ProblemError(404, 'account-not-found', 'Account not found', `No account ${id} in your organisation.`);
       if (!visible.ok) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
       await fastify.kafka.producer.publish(accountRequests, [
