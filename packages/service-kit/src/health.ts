@@ -6,8 +6,6 @@ export type ReadinessCheck = () => Promise<void>;
 export type Readiness = {
   /** Adds a dependency that must answer before the service reports ready (a pool, a broker...). */
   register(name: string, check: ReadinessCheck): void;
-  /** After this, /readyz answers 503 so load balancers drain the instance before it stops. */
-  drain(): void;
 };
 
 declare module 'fastify' {
@@ -29,8 +27,8 @@ export const healthPlugin = fp(
     let draining = false;
     fastify.decorate('readiness', {
       register: (name, check) => void checks.set(name, check),
-      drain: () => void (draining = true),
     } satisfies Readiness);
+    // From the start of a shutdown, /readyz answers 503 so load balancers drain the instance.
     fastify.addHook('preClose', async () => {
       draining = true;
     });

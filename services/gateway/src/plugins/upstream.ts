@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ProblemError, childTraceContext, formatTraceparent } from '@postwire/service-kit';
+import { PROBLEM_CONTENT_TYPE, ProblemError, childTraceContext, formatTraceparent } from '@postwire/service-kit';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,7 +52,7 @@ export const upstreamPlugin = fp(
         request.log.warn({ status: response.status, upstream }, 'owning service failed');
         throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The service that owns this data failed. Try again.');
       }
-      return reply.type(contentType || 'application/problem+json').serializer((payload: unknown) => String(payload)).send(body);
+      return reply.type(contentType || PROBLEM_CONTENT_TYPE).serializer((payload: unknown) => String(payload)).send(body);
     });
   },
   { name: '@postwire/gateway-upstream', dependencies: ['@postwire/trace-context'] },
