@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildSandbox, type BuiltSandbox } from '../src/build.ts';
 import type { SandboxOptions } from '../src/context.ts';
 import { devSeed } from '../src/state/seed.ts';
+import type { GraphErrorBody } from '../src/domain/errors.ts';
 
 export const APP_ID = '1000000000000001';
 export const APP_SECRET = 'sandbox-test-secret-0001';
@@ -27,16 +28,7 @@ export function startSandbox(options: SandboxOptions & { listen?: boolean } = {}
 }
 
 export type Answer = { status: number; body: Record<string, unknown> & { error?: MetaError }; headers: Record<string, unknown> };
-export type MetaError = {
-  message: string;
-  type: string;
-  code: number;
-  error_subcode?: number;
-  error_user_title?: string;
-  error_user_msg?: string;
-  is_transient: boolean;
-  fbtrace_id: string;
-};
+export type MetaError = GraphErrorBody['error'];
 
 /** Calls a Graph path the way clients do: parameters in the query for GET/DELETE, as a form body for POST. */
 export async function call(
