@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/test/**', '**/vitest.config.ts', '**/src/server.ts', '**/src/cli.ts', '**/src/*-cli.ts', '**/global-setup.ts', '**/scripts/**', '**/bench/**'],
+    files: ['**/*.test.ts', '**/test/**', '**/vitest.config.ts', '**/src/server.ts', '**/src/cli.ts', '**/src/*-cli.ts', '**/global-setup.ts', '**/bench/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

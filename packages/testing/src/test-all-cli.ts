@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const reportsDir = join(import.meta.dirname, '..', '.tmp', 'test-results');
+const reportsDir = join(import.meta.dirname, '..', '..', '..', '.tmp', 'test-results');
 rmSync(reportsDir, { recursive: true, force: true });
 
 const steps: [string, string[]][] = [
