@@ -61,7 +61,7 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
     const accounts = await eventually(async () => {
       const listed = await listAccounts(alice, '?status=active');
       return listed.length === 4 ? listed : undefined;
-    }, 30_000, 'four connected accounts');
+    }, 'four connected accounts', { timeoutMs: 30_000 });
     const byName = Object.fromEntries(accounts.map((account) => [`${account.platform}:${account.username}`, account]));
     expect(Object.keys(byName).sort()).toEqual(['facebook:Postwire Bakery', 'facebook:Postwire Studio', 'instagram:postwire.bakery', 'instagram:postwire.studio']);
     expect(byName['instagram:postwire.bakery']).toMatchObject({ accountType: 'business', capabilities: { stories: true } });
@@ -82,7 +82,7 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
     const accepted = await api(alice, `/v1/accounts/${instagram.id}`, 'DELETE');
     expect(accepted.statusCode).toBe(202);
     expect(accepted.headers.location).toBe(`/v1/accounts/${instagram.id}`);
-    await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'disconnected' ? true : undefined), 20_000, 'the disconnect');
+    await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'disconnected' ? true : undefined), 'the disconnect', { timeoutMs: 20_000 });
     const stored = await stack.admin.query('SELECT access_token FROM accounts.social_media_accounts WHERE id = $1', [instagram.id]);
     expect(stored.rows[0]?.access_token).toBe('');
 
@@ -90,7 +90,7 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('data-outcome="connected"');
     expect(page.body).toContain('Instagram @postwire.bakery (business)');
-    await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'active' ? true : undefined), 30_000, 'the reconnect');
+    await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'active' ? true : undefined), 'the reconnect', { timeoutMs: 30_000 });
     const rows = await stack.admin.query('SELECT count(*)::int AS count FROM accounts.social_media_accounts WHERE organisation_id = $1', [alice.organisationId]);
     expect(rows.rows[0]?.count).toBe(4);
   });
@@ -112,7 +112,7 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
     const [account] = await eventually(async () => {
       const listed = await listAccounts(bob, '?status=active');
       return listed.length === 1 ? listed : undefined;
-    }, 30_000, 'one Instagram account');
+    }, 'one Instagram account', { timeoutMs: 30_000 });
     expect(account).toMatchObject({ platform: 'instagram', username: 'postwire.bakery' });
   });
 

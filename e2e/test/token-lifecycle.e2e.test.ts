@@ -63,7 +63,7 @@ describe('a connected account’s token over time, seen through the gateway', ()
   }
 
   const eventFor = (type: string) =>
-    eventually(async () => events.find((event) => event.type === type && event.data.socialAccountId === account.id), 15_000, type);
+    eventually(async () => events.find((event) => event.type === type && event.data.socialAccountId === account.id), type, { timeoutMs: 15_000 });
 
   it('a 60-day Instagram token is announced as expiring a week before, then refreshed', async () => {
     const firstExpiry = Date.parse(account.tokenExpiresAt ?? '');

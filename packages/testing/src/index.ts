@@ -5,3 +5,4 @@ export { databaseUrl } from './template.ts';
 export { startInfrastructure, type Infrastructure } from './infrastructure.ts';
 export { sandboxControl, startMetaSandbox, submitConsent } from './meta-sandbox.ts';
 export { createLogCapture } from './logs.ts';
+export { eventually } from './eventually.ts';

@@ -66,15 +66,7 @@ export async function observeTopic(topic: string): Promise<{ readonly messages: 
   return { messages, stop: () => consumer.disconnect() };
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { eventually } from '@postwire/testing';
 
 /**
  * Goes through a sandbox consent page as a browser would with its defaults (hidden fields, pre-checked
