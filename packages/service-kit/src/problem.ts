@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** RFC 9457 problem details: the body of every error answer. */
@@ -39,8 +41,8 @@ export class ProblemError extends Error {
 
 const STATUS_TITLES: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  406: 'Not Acceptable', 408: 'Request Timeout', 409: 'Conflict', 413: 'Content Too Large', 414: 'URI Too Long',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 431: 'Request Header Fields Too Large', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
   503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
@@ -90,9 +92,57 @@ function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
+/**
+ * Errors Fastify raises before a request reaches a route (bad percent-encoding, an over-long path
+ * parameter) bypass the error handler; this factory option answers them as problems too.
+ */
+const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  const status = error.statusCode === 414 ? 414 : 400;
+  request.log.info({ status, code: error.code }, 'request refused before routing');
+  return sendProblem(reply, {
+    type: `${PROBLEM_TYPE_BASE}${status === 414 ? 'uri-too-long' : 'bad-url'}`,
+    title: STATUS_TITLES[status] ?? 'Bad Request',
+    status,
+    detail: status === 414 ? 'A part of the path is longer than any valid value.' : 'The path is not validly percent-encoded.',
+    requestId: request.id,
+  });
+};
+
+/**
+ * Requests Node's HTTP parser refuses (headers over the limit, Content-Length with chunked encoding,
+ * an unknown method) never become requests: the answer is written to the socket, as a problem.
+ */
+function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const title = STATUS_TITLES[status] ?? STATUS_CODES[status] ?? 'Bad Request';
+  const detail =
+    status === 431 ? 'The request headers are larger than this server accepts.'
+    : status === 408 ? 'The request was not completed in time.'
+    : 'The request is not valid HTTP/1.1.';
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${slug(title)}`, title, status, detail });
+  this.log.debug({ err: error, status }, 'client error');
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? title}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** Fastify factory options every Postwire server is built with, so no error escapes as anything but a problem. */
+export const problemServerOptions = { frameworkErrors, clientErrorHandler } satisfies Partial<FastifyServerOptions>;
+
 /** The one error handler: logs with request context, hides 5xx details, answers problem+json. */
 export const problemPlugin = fp(
   async (fastify: FastifyInstance) => {
+    // An absolute-form target (`GET http://host/path`) names another origin; nothing here serves one.
+    fastify.addHook('onRequest', async (request) => {
+      if (!request.raw.url?.startsWith('/')) {
+        throw new ProblemError(400, 'absolute-form-target', 'Bad Request', 'Requests must name a path on this server (origin form).');
+      }
+    });
     fastify.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
       const problem = problemFor(error, request);
       if (problem.status >= 500) request.log.error({ err: error }, 'request failed');

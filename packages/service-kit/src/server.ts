@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import Fastify, { type FastifyPluginAsync, type FastifyPluginOptions, type FastifyServerOptions } from 'fastify';
 import { loggerOptions } from './logger.ts';
+import { problemServerOptions } from './problem.ts';
 
 export type ServerSettings<Options extends FastifyPluginOptions> = {
   readonly service: string;
@@ -21,6 +22,7 @@ export type ServerSettings<Options extends FastifyPluginOptions> = {
  */
 export async function runServer<Options extends FastifyPluginOptions>(settings: ServerSettings<Options>) {
   const fastify = Fastify({
+    ...problemServerOptions,
     ...settings.fastify,
     logger: loggerOptions({ service: settings.service, level: settings.logLevel }),
     disableRequestLogging: false,
