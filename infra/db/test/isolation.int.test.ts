@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type DatabasePool, createDatabasePool, sql, withCallerClaims } from '@postwire/db';
+import { DATA_SERVICES, type DatabasePool, GATEWAY_ROLE, connectionUrlForRole, createDatabasePool, sql, withCallerClaims } from '@postwire/db';
 import { createTestDatabase, type TestDatabase } from '@postwire/testing';
 
 const accountRow = z.object({ id: z.uuid(), organisation_id: z.uuid() });
@@ -131,5 +131,65 @@ describe('service roles and row-level security', () => {
       );
     expect(await count(claimsA)).toBe(1);
     expect(await count(claimsB)).toBe(0);
+  });
+
+  /** Runs `statement` as `role` over a plain session, and says what Postgres answered. */
+  async function attempt(url: string, statement: string): Promise<string> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(statement);
+      return 'allowed';
+    } catch (error) {
+      return (error as { code?: string }).code === '42501' ? 'denied' : `failed: ${(error as Error).message}`;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('an app role can touch neither the outbox, the inbox nor the version table; its worker still can', async () => {
+    for (const service of DATA_SERVICES) {
+      const app = database.urlFor(service, 'app');
+      const attempts = {
+        readOutbox: await attempt(app, `SELECT event_id, payload FROM ${service}.outbox`),
+        queueEvent: await attempt(app, `INSERT INTO ${service}.outbox (event_id, topic, message_key, event_type, headers, payload)
+          VALUES (gen_random_uuid(), 'postwire.account-events.v1', 'k', 'account.connected', '{}', '{}')`),
+        forgetInbox: await attempt(app, `DELETE FROM ${service}.inbox`),
+        rewriteHistory: await attempt(app, `UPDATE ${service}.schemaversion SET version = version`),
+      };
+      expect({ service, ...attempts }).toEqual({ service, readOutbox: 'denied', queueEvent: 'denied', forgetInbox: 'denied', rewriteHistory: 'denied' });
+      expect(await attempt(database.urlFor(service, 'worker'), `SELECT event_id FROM ${service}.outbox`)).toBe('allowed');
+    }
+    expect(await attempt(database.urlFor('accounts', 'app'), 'SELECT account_id FROM accounts.token_expiry_notices')).toBe('denied');
+  });
+
+  it('only the publisher worker updates the posting columns of social_media_videos', async () => {
+    const statement = 'UPDATE public.social_media_videos SET posted_to_social = true, post_count = post_count + 1';
+    expect(await attempt(database.urlFor('publisher', 'app'), statement)).toBe('denied');
+    expect(await attempt(database.urlFor('publisher', 'worker'), statement)).toBe('allowed');
+  });
+
+  it('the gateway role reads which organisation a user belongs to, and nothing else', async () => {
+    const gateway = connectionUrlForRole(database.adminUrl, GATEWAY_ROLE);
+    expect(await attempt(gateway, 'SELECT id, organisation_id FROM public.users')).toBe('allowed');
+    expect(await attempt(gateway, 'SELECT email FROM public.users')).toBe('denied');
+    expect(await attempt(gateway, 'UPDATE public.users SET organisation_id = organisation_id')).toBe('denied');
+    expect(await attempt(gateway, 'SELECT id FROM accounts.social_media_accounts')).toBe('denied');
+  });
+
+  it('auth.uid() ignores claims a session set for itself: only the claims of the current transaction count', async () => {
+    const client = new pg.Client({ connectionString: database.urlFor('accounts', 'app') });
+    await client.connect();
+    try {
+      // Session-level settings (plain SET), even with a transaction marker, outlive the request that set them.
+      await client.query(`SELECT set_config('request.jwt.claims', $1, false), set_config('request.jwt.transaction', extract(epoch FROM transaction_timestamp())::text, false)`, [
+        JSON.stringify(claimsA),
+      ]);
+      const later = await client.query('SELECT auth.uid() AS uid, (SELECT count(*) FROM accounts.social_media_accounts)::int AS visible');
+      expect(later.rows).toEqual([{ uid: null, visible: 0 }]);
+    } finally {
+      await client.end();
+    }
+    expect(await withCallerClaims(accountsApp, claimsA, (connection) => connection.oneFirst(sql.type(z.object({ uid: z.uuid() }))`SELECT auth.uid() AS uid`))).toBe(userA);
   });
 });

@@ -24,8 +24,11 @@ export async function withCallerClaims<T>(
   });
 }
 
-export async function setCallerClaims(connection: CommonQueryMethods, claims: CallerClaims): Promise<void> {
+export async function setCallerClaims(connection: CommonQueryMethods, claims: CallerClaims | { readonly sub: string }): Promise<void> {
+  // auth.uid() believes the claims only next to this transaction's own start time, so claims set for a
+  // whole session (plain SET) by any code path never speak for a later request on the same connection.
   await connection.query(sql.unsafe`
-    SELECT set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)
+    SELECT set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+           set_config('request.jwt.transaction', extract(epoch FROM transaction_timestamp())::text, true)
   `);
 }

@@ -8,6 +8,7 @@ export type {
 export { createDatabasePool, resultParserInterceptor, type DatabasePoolOptions } from './pool.ts';
 export {
   DATA_SERVICES,
+  GATEWAY_ROLE,
   HOST_OWNER_ROLE,
   connectionUrlForRole,
   isDataService,
@@ -20,4 +21,5 @@ export { migrateService, type MigrateOptions, type MigrationRun, type MigrationT
 export { databaseName, prepareDatabase, type PrepareReport } from './prepare.ts';
 export { migrateAll, migrationsDirectory } from './migrate-all.ts';
 export { serviceConnectionUrls, type ServiceConnectionUrls } from './connection-urls.ts';
+export { createOrganisationLookup } from './membership.ts';
 export { DEMO_IDENTITY, seedDemoIdentity } from './demo.ts';

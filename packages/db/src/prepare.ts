@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DATA_SERVICES, HOST_OWNER_ROLE, serviceRoles } from './roles.ts';
+import { DATA_SERVICES, GATEWAY_ROLE, HOST_OWNER_ROLE, serviceRoles } from './roles.ts';
 
 export type PrepareReport = {
   readonly database: string;
@@ -77,6 +77,7 @@ async function ensureRole(client: pg.Client, role: string, attributes: string): 
 
 async function ensureRoles(client: pg.Client): Promise<void> {
   await ensureRole(client, HOST_OWNER_ROLE, 'NOLOGIN NOBYPASSRLS');
+  await ensureRole(client, GATEWAY_ROLE, 'LOGIN NOBYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE');
   for (const service of DATA_SERVICES) {
     const roles = serviceRoles(service);
     await ensureRole(client, roles.owner, 'NOLOGIN NOBYPASSRLS');
@@ -88,20 +89,19 @@ async function ensureRoles(client: pg.Client): Promise<void> {
 async function ensureAuthSchema(client: pg.Client): Promise<void> {
   await client.query(`
     CREATE SCHEMA IF NOT EXISTS auth;
-    -- Supabase-compatible: the caller is the sub claim of the per-transaction request.jwt.claims.
+    -- Supabase-compatible: the caller is the sub claim of request.jwt.claims, believed only when
+    -- request.jwt.transaction names this transaction's start (setCallerClaims sets both LOCAL), so
+    -- claims a session kept from an earlier transaction count for nobody.
     CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid
       LANGUAGE sql STABLE
       AS $$
-        SELECT nullif(
-          coalesce(
-            current_setting('request.jwt.claim.sub', true),
-            nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'
-          ),
-          ''
-        )::uuid
+        SELECT CASE
+          WHEN current_setting('request.jwt.transaction', true) = extract(epoch FROM transaction_timestamp())::text
+          THEN nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
+        END
       $$;
   `);
-  const loginRoles = DATA_SERVICES.flatMap((service) => [serviceRoles(service).app, serviceRoles(service).worker]);
+  const loginRoles = [GATEWAY_ROLE, ...DATA_SERVICES.flatMap((service) => [serviceRoles(service).app, serviceRoles(service).worker])];
   const owners = DATA_SERVICES.map((service) => serviceRoles(service).owner);
   await client.query(`GRANT USAGE ON SCHEMA auth TO ${[...loginRoles, ...owners].map(quote).join(', ')}`);
   await client.query(`GRANT EXECUTE ON FUNCTION auth.uid() TO ${[...loginRoles, ...owners].map(quote).join(', ')}`);
@@ -155,6 +155,8 @@ async function ensureHostTables(client: pg.Client): Promise<string[]> {
   // RLS policies look the caller up in users; foreign keys point at organisations and users.
   await client.query(`GRANT SELECT (id, organisation_id) ON public.users TO ${everyRole.map(quote).join(', ')}`);
   await client.query(`GRANT SELECT (id) ON public.organisations TO ${everyRole.map(quote).join(', ')}`);
+  // The gateway checks a token's organisation against the user's own, and may read nothing else.
+  await client.query(`GRANT SELECT (id, organisation_id) ON public.users TO ${quote(GATEWAY_ROLE)}`);
   await client.query(`GRANT REFERENCES ON public.organisations, public.users TO ${owners.map(quote).join(', ')}`);
   // The publisher owns the two columns the seed adds to social_media_videos, so its owner may alter it.
   const videosOwner = await client.query<{ owner: string }>(
@@ -178,14 +180,20 @@ async function ensureServiceSchemas(client: pg.Client): Promise<void> {
     await client.query(`ALTER SCHEMA ${schema} OWNER TO ${quote(owner)}`);
     await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
     await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${quote(app)}, ${quote(worker)}`);
-    const grantees = `${quote(app)}, ${quote(worker)}`;
+    // The worker gets DML on whatever migrations create; the user-scoped app role gets nothing by
+    // default: each migration grants it exactly what user-scoped requests need (DESIGN.md rule 3), so
+    // outbox, inbox, notice and version tables stay the worker's and the owner's.
     await client.query(`
       ALTER DEFAULT PRIVILEGES FOR ROLE ${quote(owner)} IN SCHEMA ${schema}
-        GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${grantees};
+        REVOKE ALL ON TABLES FROM ${quote(app)};
       ALTER DEFAULT PRIVILEGES FOR ROLE ${quote(owner)} IN SCHEMA ${schema}
-        GRANT USAGE, SELECT ON SEQUENCES TO ${grantees};
+        REVOKE ALL ON SEQUENCES FROM ${quote(app)};
       ALTER DEFAULT PRIVILEGES FOR ROLE ${quote(owner)} IN SCHEMA ${schema}
-        GRANT EXECUTE ON FUNCTIONS TO ${grantees};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${quote(worker)};
+      ALTER DEFAULT PRIVILEGES FOR ROLE ${quote(owner)} IN SCHEMA ${schema}
+        GRANT USAGE, SELECT ON SEQUENCES TO ${quote(worker)};
+      ALTER DEFAULT PRIVILEGES FOR ROLE ${quote(owner)} IN SCHEMA ${schema}
+        GRANT EXECUTE ON FUNCTIONS TO ${quote(app)}, ${quote(worker)};
     `);
     // Role-wide (not per database), so databases cloned from a template inherit it too.
     for (const role of [owner, app, worker]) {

@@ -14,6 +14,12 @@ export function serviceRoles(service: DataService): ServiceRoles {
   return { owner: `${service}_owner`, app: `${service}_app`, worker: `${service}_worker` };
 }
 
+/**
+ * The gateway's login: it keeps no tables, and may only read which organisation a user belongs to
+ * (`users.id`, `users.organisation_id`), to check a token's organisation claim.
+ */
+export const GATEWAY_ROLE = 'gateway_app';
+
 /** The role that owns the host tables (organisations, users, social_media_videos) when we create them. */
 export const HOST_OWNER_ROLE = 'postwire_host_owner';
 
