@@ -2,3 +2,4 @@ export { authEnvironment, authFields, checkAuthFields, toAuthSettings, type Auth
 export { AuthError, bearerToken, createJwtVerifier, type Caller, type JwtVerifier } from './verifier.ts';
 export { authPlugin, callerOf, type AuthPluginOptions } from './plugin.ts';
 export { signDevelopmentToken } from './dev-token.ts';
+export { cachedOrganisationOf, type MembershipCacheOptions, type OrganisationOf } from './membership.ts';

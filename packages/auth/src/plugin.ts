@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError } from '@postwire/service-kit';
+import type { OrganisationOf } from './membership.ts';
 import { AuthError, type Caller, type JwtVerifier, bearerToken } from './verifier.ts';
 
 declare module 'fastify' {
@@ -14,7 +15,12 @@ declare module 'fastify' {
   }
 }
 
-export type AuthPluginOptions = { readonly verify: JwtVerifier; readonly realm?: string };
+export type AuthPluginOptions = {
+  readonly verify: JwtVerifier;
+  /** The user's own organisation (see cachedOrganisationOf): a token naming another one is refused. */
+  readonly organisationOf: OrganisationOf;
+  readonly realm?: string;
+};
 
 export const authPlugin = fp(
   async (fastify: FastifyInstance, options: AuthPluginOptions) => {
@@ -25,12 +31,19 @@ export const authPlugin = fp(
       const token = bearerToken(header);
       try {
         if (!token) throw new AuthError(401, 'missing', header ? 'the Authorization header is not a Bearer token' : 'a Bearer token is required');
-        request.caller = await options.verify(token);
+        const caller = await options.verify(token);
+        const organisationId = await options.organisationOf(caller.userId).catch((error: unknown) => {
+          request.log.error({ err: error }, 'membership lookup failed');
+          throw new ProblemError(503, 'membership-unavailable', 'Service Unavailable', 'Your organisation could not be checked. Try again shortly.');
+        });
+        if (organisationId === null) throw new AuthError(403, 'forbidden', 'the token\'s user is not known here');
+        if (organisationId !== caller.organisationId) throw new AuthError(403, 'forbidden', 'the token\'s organisation is not the user\'s organisation');
+        request.caller = caller;
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         // RFC 6750: a challenge on every 401, with the error code once a token was presented.
         if (error.status === 401) {
-          const detail = error.challenge === 'invalid_token' ? `, error="invalid_token", error_description="${error.message}"` : '';
+          const detail = error.challenge === 'invalid_token' ? `, error="invalid_token", error_description="${challengeText(error.message)}"` : '';
           reply.header('www-authenticate', `Bearer realm="${realm}"${detail}`);
           throw new ProblemError(401, 'unauthorized', 'Unauthorized', error.message);
         }
@@ -41,6 +54,11 @@ export const authPlugin = fp(
   },
   { name: '@postwire/auth', dependencies: ['@postwire/problem'] },
 );
+
+/** RFC 6750 §3: error_description allows printable ASCII except `"` and `\\`, so it always stays one quoted string. */
+function challengeText(text: string): string {
+  return text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '');
+}
 
 /** The caller of a route behind `authenticate`. */
 export function callerOf(request: FastifyRequest): Caller {

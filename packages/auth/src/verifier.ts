@@ -48,6 +48,10 @@ export function createJwtVerifier(settings: AuthSettings): JwtVerifier {
     } catch (error) {
       throw new AuthError(401, 'invalid_token', describe(error));
     }
+    // jose checks iat only against a maximum age; a token "issued" later than now is not one we issued.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + settings.clockToleranceSeconds) {
+      throw new AuthError(401, 'invalid_token', 'the token was issued in the future');
+    }
     if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) {
       throw new AuthError(401, 'invalid_token', 'the token subject is not a user id');
     }

@@ -6,7 +6,7 @@ import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'j
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@postwire/config';
 import { serviceKit } from '@postwire/service-kit';
-import { authEnvironment, authPlugin, callerOf, createJwtVerifier, signDevelopmentToken } from '../src/index.ts';
+import { authEnvironment, authPlugin, cachedOrganisationOf, callerOf, createJwtVerifier, signDevelopmentToken } from '../src/index.ts';
 
 const userId = randomUUID();
 const organisationId = randomUUID();
@@ -62,11 +62,20 @@ describe('JWKS verification (RS256 and ES256) against a real key endpoint', () =
 describe('authenticate hook', () => {
   const secret = 'another-shared-secret-with-32-characters!';
   let app: FastifyInstance;
+  // The host's users table, as the plugin sees it through its lookup (services back it with Postgres).
+  const members = new Map<string, string>([[userId, organisationId]]);
+  const lookups: string[] = [];
 
   beforeAll(async () => {
     app = Fastify();
     await app.register(serviceKit, { service: 'auth-test' });
-    await app.register(authPlugin, { verify: createJwtVerifier(loadConfig(authEnvironment, { JWT_SECRET: secret })) });
+    await app.register(authPlugin, {
+      verify: createJwtVerifier(loadConfig(authEnvironment, { JWT_SECRET: secret })),
+      organisationOf: cachedOrganisationOf(async (user) => {
+        lookups.push(user);
+        return members.get(user) ?? null;
+      }),
+    });
     await app.register(async (api) => {
       api.addHook('onRequest', api.authenticate);
       api.get('/v1/me', async (request) => {
@@ -103,5 +112,44 @@ describe('authenticate hook', () => {
     const response = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}` } });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ userId, organisationId });
+  });
+
+  it('refuses with 403 a valid token whose organisation is not the user\'s, or whose user is unknown', async () => {
+    const foreign = await signDevelopmentToken({ secret, userId, organisationId: randomUUID() });
+    const response = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${foreign}` } });
+    expect(response.statusCode).toBe(403);
+    expect(response.headers['content-type']).toMatch(/problem\+json/);
+    expect(response.json()).toMatchObject({ detail: "the token's organisation is not the user's organisation" });
+    const stranger = await signDevelopmentToken({ secret, userId: randomUUID(), organisationId });
+    const unknown = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${stranger}` } });
+    expect(unknown.statusCode).toBe(403);
+    expect(unknown.json()).toMatchObject({ detail: "the token's user is not known here" });
+  });
+
+  it('looks a member up once and then answers from its short-lived cache', async () => {
+    const member = randomUUID();
+    members.set(member, organisationId);
+    const token = await signDevelopmentToken({ secret, userId: member, organisationId });
+    for (let call = 0; call < 3; call += 1) {
+      expect((await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    }
+    expect(lookups.filter((user) => user === member)).toHaveLength(1);
+  });
+
+  it('keeps the challenge one quoted string when the reason itself quotes a claim', async () => {
+    const wrongAudience = await signDevelopmentToken({ secret, userId, organisationId, audience: 'someone-else' });
+    const response = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${wrongAudience}` } });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['www-authenticate']).toBe(
+      `Bearer realm="postwire", error="invalid_token", error_description="the token's 'aud' claim is not acceptable"`,
+    );
+  });
+
+  it('refuses a token issued in the future beyond the clock tolerance', async () => {
+    const future = await new SignJWT({ organisation_id: organisationId }).setProtectedHeader({ alg: 'HS256' }).setSubject(userId)
+      .setAudience('authenticated').setIssuedAt(Math.floor(Date.now() / 1000) + 600).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    const response = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${future}` } });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ detail: 'the token was issued in the future' });
   });
 });

@@ -6,3 +6,4 @@ export { startInfrastructure, type Infrastructure } from './infrastructure.ts';
 export { sandboxControl, startMetaSandbox, submitConsent } from './meta-sandbox.ts';
 export { createLogCapture } from './logs.ts';
 export { eventually } from './eventually.ts';
+export { addMember } from './members.ts';

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { authPlugin, createJwtVerifier } from '@postwire/auth';
+import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
 import { accountEvents, accountRequests } from '@postwire/contracts';
+import { createOrganisationLookup } from '@postwire/db';
 import { databasePlugin, kafkaPlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -22,9 +23,10 @@ export type AccountsAppOptions = {
 const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, consumer, now }) => {
   await fastify.register(serviceKit, { service: 'accounts' });
   await fastify.register(zodSchemasPlugin);
-  await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
   // User-scoped reads: accounts_app, RLS applies with the caller's claims.
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
+  // The forwarded token is checked here again, its organisation against the user's own included.
+  await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
   await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], consumes: [accountRequests], partitions: config.kafka.partitions });
   await fastify.register(eventPipeline, {
     workerDatabaseUrl: config.database.worker,

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authEnvironment, authPlugin, createJwtVerifier, signDevelopmentToken } from '@postwire/auth';
+import { authEnvironment, authPlugin, cachedOrganisationOf, createJwtVerifier, signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
+import { createOrganisationLookup, withCallerClaims } from '@postwire/db';
 import { databasePlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
 import { createTestDatabase, type TestDatabase } from '@postwire/testing';
+import { createAccountReads } from '../src/db/read-queries.ts';
 import { accountRoutes } from '../src/routes/accounts.ts';
 
 const secret = 'accounts-read-api-test-secret-32-chars!';
@@ -45,7 +47,10 @@ describe('accounts read API', () => {
     await app.register(serviceKit, { service: 'accounts' });
     await app.register(zodSchemasPlugin);
     await app.register(databasePlugin, { connectionUri: database.urlFor('accounts', 'app') });
-    await app.register(authPlugin, { verify: createJwtVerifier(loadConfig(authEnvironment, { JWT_SECRET: secret })) });
+    await app.register(authPlugin, {
+      verify: createJwtVerifier(loadConfig(authEnvironment, { JWT_SECRET: secret })),
+      organisationOf: cachedOrganisationOf(createOrganisationLookup(app.db)),
+    });
     await app.register(accountRoutes, { prefix: '/v1' });
     await app.ready();
     tokenA = `Bearer ${await signDevelopmentToken({ secret, userId: userA, organisationId: orgA })}`;
@@ -105,5 +110,27 @@ describe('accounts read API', () => {
   it('needs the caller’s bearer token and rejects malformed ids', async () => {
     expect((await app.inject('/v1/accounts')).statusCode).toBe(401);
     expect((await get('/v1/accounts/not-a-uuid')).statusCode).toBe(400);
+  });
+
+  it('refuses with 403 on every route a token whose organisation is not its user\'s, even one naming the account\'s organisation', async () => {
+    // User A's token claiming organisation B, where the account igB lives.
+    const foreign = `Bearer ${await signDevelopmentToken({ secret, userId: userA, organisationId: orgB })}`;
+    const unknown = `Bearer ${await signDevelopmentToken({ secret, userId: randomUUID(), organisationId: orgB })}`;
+    for (const authorization of [foreign, unknown]) {
+      for (const url of ['/v1/accounts', '/v1/accounts/expiring', `/v1/accounts/${ids.igB}`, `/v1/accounts/${ids.igB}/capabilities`]) {
+        const response = await get(url, authorization);
+        expect({ url, status: response.statusCode }).toEqual({ url, status: 403 });
+        expect(response.body).not.toContain('other.org');
+      }
+    }
+  });
+
+  it('the capabilities read applies the same organisation filter as its siblings, beside RLS', async () => {
+    // RLS lets user A see organisation A's accounts; asked for organisation B's view, the read finds nothing.
+    const read = (organisationId: string, id: string) =>
+      withCallerClaims(app.db, { sub: userA, organisationId }, (connection) => createAccountReads(connection).capabilities(organisationId, id));
+    expect(await read(orgA, ids.igA)).toMatchObject({ is_active: true });
+    expect(await read(orgB, ids.igA)).toBeNull();
+    expect(await read(orgA, ids.igB)).toBeNull();
   });
 });

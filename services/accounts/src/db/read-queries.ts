@@ -86,11 +86,18 @@ export function createAccountReads(connection: CommonQueryMethods) {
       return row ? toResource(row) : undefined;
     },
 
-    /** The seed's get_account_capabilities; no row when the caller may not see the account. */
-    async capabilities(id: string) {
+    /**
+     * The seed's get_account_capabilities; no row when the account is not the organisation's (the same
+     * filter as every sibling read) or the caller may not see it.
+     */
+    async capabilities(organisationId: string, id: string) {
       return connection.maybeOne(sql.type(
         z.object({ can_post_feed: z.boolean().nullable(), can_post_stories: z.boolean().nullable(), can_post_reels: z.boolean().nullable(), is_active: z.boolean() }),
-      )`SELECT can_post_feed, can_post_stories, can_post_reels, is_active FROM accounts.get_account_capabilities(${id})`);
+      )`
+        SELECT capabilities.can_post_feed, capabilities.can_post_stories, capabilities.can_post_reels, capabilities.is_active
+        FROM accounts.social_media_accounts AS account
+        CROSS JOIN LATERAL accounts.get_account_capabilities(account.id) AS capabilities
+        WHERE account.organisation_id = ${organisationId} AND account.id = ${id}`);
     },
 
     /** The seed's example query 4, for one organisation. */

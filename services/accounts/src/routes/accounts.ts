@@ -61,7 +61,7 @@ export const accountRoutes: FastifyPluginAsyncZod = async (fastify) => {
     { schema: { tags: ['accounts'], summary: 'What the account can publish now', params: AccountIdParams, response: { 200: AccountCapabilities } } },
     async (request) => {
       const caller = callerOf(request);
-      const capabilities = await asCaller(caller, (reads) => reads.capabilities(request.params.id));
+      const capabilities = await asCaller(caller, (reads) => reads.capabilities(caller.organisationId, request.params.id));
       if (!capabilities) throw notFound(request.params.id);
       return {
         accountId: request.params.id,
