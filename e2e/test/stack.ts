@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,8 +10,9 @@ import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import gatewayApp from '@postwire/gateway/app';
 import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
-import { loggerOptions } from '@postwire/service-kit';
-import { type TestDatabase, createLogCapture, createTestDatabase, startMetaSandbox } from '@postwire/testing';
+import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
+import { loggerOptions, problemServerOptions } from '@postwire/service-kit';
+import { type TestDatabase, addMember, createLogCapture, createTestDatabase, startMetaSandbox } from '@postwire/testing';
 
 const JWT_SECRET = 'e2e-shared-secret-of-at-least-32-chars';
 
@@ -43,17 +44,24 @@ export async function startStack(options: StackOptions = {}) {
     ...options.accountsEnvironment,
   });
   const accounts = await listen('accounts', logs.stream, accountsApp, accountsConfig, options.accountsClock ? { now: options.accountsClock } : {});
-  const gateway = await listen('gateway', logs.stream, gatewayApp, loadConfig(gatewayConfigSchema, { ...shared, GATEWAY_ACCOUNTS_URL: accounts.url }));
+  const gateway = await listen(
+    'gateway',
+    logs.stream,
+    gatewayApp,
+    loadConfig(gatewayConfigSchema, {
+      ...shared,
+      GATEWAY_ACCOUNTS_URL: accounts.url,
+      GATEWAY_DATABASE_URL: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
+      GATEWAY_METRICS_PORT: '0',
+    }),
+  );
 
   const admin = new pg.Client({ connectionString: database.adminUrl });
   await admin.connect();
 
   /** A user of a new organisation, known to the host tables (the RLS policies look users up there). */
   async function member(): Promise<Member> {
-    const organisationId = randomUUID();
-    const userId = randomUUID();
-    await admin.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [organisationId, `Org ${organisationId.slice(0, 8)}`]);
-    await admin.query('INSERT INTO users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, `${userId}@e2e.test`]);
+    const { userId, organisationId } = await addMember(admin);
     const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId });
     return { userId, organisationId, authorization: `Bearer ${token}` };
   }
@@ -82,7 +90,7 @@ type AppPlugin<Config, Extra> = (instance: FastifyInstance, options: { config: C
 
 async function listen<Config, Extra extends object>(service: string, stream: Writable, plugin: AppPlugin<Config, Extra>, config: Config, extra: Extra = {} as Extra) {
   const logger = loggerOptions({ service, level: 'debug' });
-  const app = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
+  const app = Fastify({ ...problemServerOptions, logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   // Run as a skip-override plugin so the service's decorators (e.g. its workers) are reachable from the test.
   await app.register(fp(async (instance: FastifyInstance) => plugin(instance, { config, ...extra })));
   const url = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');

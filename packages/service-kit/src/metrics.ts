@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -9,7 +10,15 @@ declare module 'fastify' {
   }
 }
 
-export type MetricsOptions = { readonly service: string; readonly registry?: Registry };
+export type MetricsOptions = {
+  readonly service: string;
+  readonly registry?: Registry;
+  /**
+   * Serve `/metrics` on this internal address instead of the service's own port: for a process whose
+   * port is public (the gateway), so what it counts is told only to whoever can reach the internal one.
+   */
+  readonly listen?: { readonly host: string; readonly port: number };
+};
 
 /** Prometheus metrics at `/metrics`: process defaults plus HTTP request durations per route. */
 export const metricsPlugin = fp(
@@ -30,9 +39,36 @@ export const metricsPlugin = fp(
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
-    fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-      reply.type(registry.contentType).send(await registry.metrics()),
-    );
+    if (!options.listen) {
+      fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
+        reply.type(registry.contentType).send(await registry.metrics()),
+      );
+      return;
+    }
+    const { host, port } = options.listen;
+    const server = createServer((request, response) => {
+      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'application/problem+json' }).end(
+          JSON.stringify({ type: 'https://postwire.dev/problems/not-found', title: 'Not Found', status: 404, detail: 'Only GET /metrics is served here.' }),
+        );
+        return;
+      }
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (error: unknown) => {
+          fastify.log.error({ err: error }, 'metrics collection failed');
+          response.writeHead(500).end();
+        },
+      );
+    });
+    fastify.addHook('onReady', async () => {
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+      fastify.log.info({ host, port }, 'metrics listening on their own address');
+    });
+    fastify.addHook('onClose', async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
   },
   { name: '@postwire/metrics' },
 );

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import cookie from '@fastify/cookie';
-import { authPlugin, createJwtVerifier } from '@postwire/auth';
+import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
 import { accountEvents, accountRequests, postRequests } from '@postwire/contracts';
 import { createTokenCipher } from '@postwire/crypto';
 import { createGraphClient } from '@postwire/graph';
-import { kafkaPlugin, serviceKit } from '@postwire/service-kit';
+import { createOrganisationLookup } from '@postwire/db';
+import { databasePlugin, kafkaPlugin, serviceKit } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { answersPlugin } from './plugins/answers.ts';
@@ -20,10 +21,16 @@ const API_VERSION = '1.0.0';
 
 /** The public REST API as one plugin; nothing happens at import time. */
 const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) => {
-  await fastify.register(serviceKit, { service: 'gateway' });
+  // The gateway's port is public: its metrics are served on an internal address of their own.
+  await fastify.register(serviceKit, { service: 'gateway', metricsListen: config.metrics });
   await fastify.register(openApiPlugin, { publicUrl: config.publicUrl, version: API_VERSION });
   await fastify.register(cookie);
-  await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth) });
+  // Only to read which organisation a user belongs to (role gateway_app, SELECT on users' two columns).
+  await fastify.register(databasePlugin, { connectionUri: config.database, applicationName: 'gateway', maximumPoolSize: 4 });
+  await fastify.register(authPlugin, {
+    verify: createJwtVerifier(config.auth),
+    organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db), { ttlMs: config.membershipCacheMs }),
+  });
   await fastify.register(kafkaPlugin, {
     service: 'gateway',
     brokers: config.kafka.brokers,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { fields } from '@postwire/config';
+import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
+import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { authFields, checkAuthFields, toAuthSettings } from '@postwire/auth';
 import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
@@ -10,6 +11,13 @@ export const configSchema = z
     GATEWAY_PORT: fields.port(3000),
     // Where API consumers reach the gateway: OpenAPI servers, OAuth redirect URIs, Location headers.
     GATEWAY_PUBLIC_URL: fields.url('http://127.0.0.1:3000'),
+    // Where /metrics is served: an internal address of its own, never the public port.
+    GATEWAY_METRICS_HOST: fields.host(),
+    GATEWAY_METRICS_PORT: fields.port(9300),
+    // The gateway reads only which organisation a user belongs to (role gateway_app), to check tokens.
+    GATEWAY_DATABASE_URL: fields.optionalPostgresUrl,
+    DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
+    GATEWAY_MEMBERSHIP_CACHE_MS: fields.durationMs(30_000),
     KAFKA_BROKERS: fields.kafkaBrokers,
     LOG_LEVEL: fields.logLevel,
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
@@ -31,6 +39,9 @@ export const configSchema = z
     port: env.GATEWAY_PORT,
     publicUrl: env.GATEWAY_PUBLIC_URL.replace(/\/$/, ''),
     logLevel: env.LOG_LEVEL,
+    metrics: { host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT },
+    database: env.GATEWAY_DATABASE_URL ?? connectionUrlForRole(env.DATABASE_URL, GATEWAY_ROLE),
+    membershipCacheMs: env.GATEWAY_MEMBERSHIP_CACHE_MS,
     kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
     upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,

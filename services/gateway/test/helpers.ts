@@ -1,37 +1,78 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { loggerOptions } from '@postwire/service-kit';
+import pg from 'pg';
+import { problemServerOptions, loggerOptions } from '@postwire/service-kit';
 import { inject } from 'vitest';
+import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
-import { createLogCapture } from '@postwire/testing';
+import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
+import { type TestDatabase, addMember, createLogCapture, createTestDatabase } from '@postwire/testing';
 import app from '../src/app.ts';
 import { configSchema, type GatewayConfig } from '../src/config.ts';
 
 export const TEST_JWT_SECRET = 'gateway-test-shared-secret-32-characters';
 
+export type Member = { readonly userId: string; readonly organisationId: string; readonly authorization: string };
+
+/**
+ * A database of the gateway's own (cloned from the migrated template) holding the host's users, which
+ * the gateway checks every token's organisation against; `member()` adds a user of a new organisation.
+ */
+export async function createMembers(): Promise<{ readonly url: string; member(): Promise<Member>; close(): Promise<void> }> {
+  const database: TestDatabase = await createTestDatabase('gateway');
+  const admin = new pg.Client({ connectionString: database.adminUrl });
+  await admin.connect();
+  return {
+    url: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
+    async member() {
+      const { userId, organisationId } = await addMember(admin);
+      const token = await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId, organisationId });
+      return { userId, organisationId, authorization: `Bearer ${token}` };
+    },
+    async close() {
+      await admin.end();
+      await database.drop();
+    },
+  };
+}
+
 /** The gateway's environment in tests: real Kafka from the harness, Meta calls to `sandboxUrl`. */
-export function testEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
+export function testEnvironment(databaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     JWT_SECRET: TEST_JWT_SECRET,
     TOKEN_ENCRYPTION_KEYS: `test-1:${randomBytes(32).toString('base64')}`,
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
     KAFKA_BROKERS: inject('kafkaBrokers').join(','),
     META_SANDBOX_URL: 'http://127.0.0.1:4010',
+    GATEWAY_DATABASE_URL: databaseUrl,
+    // Any free port: test files run side by side.
+    GATEWAY_METRICS_PORT: '0',
     // No accounts service answers in these tests: the callback reports "still connecting" quickly.
     GATEWAY_CONNECT_WAIT_MS: '200',
     ...overrides,
   };
 }
 
-/** A gateway as production builds it, its JSON log lines kept in `logLines` for inspection. */
+/** A gateway as production builds it (the same server options), its JSON log lines kept in `logLines`. */
 export async function buildGateway(
   environment: Record<string, string>,
 ): Promise<{ gateway: FastifyInstance; config: GatewayConfig; logLines: string[] }> {
   const config = loadConfig(configSchema, environment);
   const { stream, lines: logLines } = createLogCapture();
   const logger = loggerOptions({ service: 'gateway', level: 'debug' });
-  const gateway = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
+  const gateway = Fastify({ ...problemServerOptions, logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   await gateway.register(app, { config });
   await gateway.ready();
   return { gateway, config, logLines };
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

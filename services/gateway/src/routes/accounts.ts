@@ -28,25 +28,25 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
         response: { 200: AccountList },
       },
     },
-    (request, reply) => fastify.forwardRead(accountsUrl, request, reply) as Promise<never>,
+    (request) => fastify.forwardRead(accountsUrl, { path: '/v1/accounts', query: request.query }, request) as Promise<never>,
   );
 
   fastify.get(
     '/accounts/expiring',
     { schema: { tags: ['accounts'], summary: 'Active accounts whose tokens expire soon', querystring: ExpiringAccountsQuery, response: { 200: ExpiringAccounts } } },
-    (request, reply) => fastify.forwardRead(accountsUrl, request, reply) as Promise<never>,
+    (request) => fastify.forwardRead(accountsUrl, { path: '/v1/accounts/expiring', query: request.query }, request) as Promise<never>,
   );
 
   fastify.get(
     '/accounts/:id',
     { schema: { tags: ['accounts'], summary: 'One connected account', params: AccountIdParams, response: { 200: AccountResource } } },
-    (request, reply) => fastify.forwardRead(accountsUrl, request, reply) as Promise<never>,
+    (request) => fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}` }, request) as Promise<never>,
   );
 
   fastify.get(
     '/accounts/:id/capabilities',
     { schema: { tags: ['accounts'], summary: 'What the account can publish now', params: AccountIdParams, response: { 200: AccountCapabilities } } },
-    (request, reply) => fastify.forwardRead(accountsUrl, request, reply) as Promise<never>,
+    (request) => fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}/capabilities` }, request) as Promise<never>,
   );
 
   fastify.delete(
@@ -70,7 +70,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
       const caller = callerOf(request);
       const { id } = request.params;
       // Only an account the caller can see may be disconnected: ask its owner first.
-      const visible = await fastify.readUpstream(accountsUrl, `/v1/accounts/${id}`, request);
+      const visible = await fastify.readUpstream(accountsUrl, { path: `/v1/accounts/${id}` }, request);
       if (visible.status === 404) throw new ProblemError(404, 'account-not-found', 'Account not found', `No account ${id} in your organisation.`);
       if (!visible.ok) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
       await fastify.kafka.producer.publish(accountRequests, [
