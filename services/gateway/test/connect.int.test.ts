@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { signDevelopmentToken } from '@postwire/auth';
-import { accountRequests } from '@postwire/contracts';
+import { accountEvents, accountRequests } from '@postwire/contracts';
+import { createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { createTokenCipher, eventFieldContext } from '@postwire/crypto';
-import { startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
+import { sandboxControl, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
 import type { GatewayConfig } from '../src/config.ts';
-import { TEST_JWT_SECRET, buildGateway, testEnvironment } from './helpers.ts';
+import { buildGateway, createMembers, testEnvironment } from './helpers.ts';
 
 type Observed = { headers: Record<string, string>; value: string; data: Record<string, unknown> };
 
@@ -19,14 +19,16 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
   const observed: Observed[] = [];
   const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('connect-observer') });
-  const userId = randomUUID();
-  const organisationId = randomUUID();
+  let members: Awaited<ReturnType<typeof createMembers>>;
+  let userId: string;
+  let organisationId: string;
   let bearer: string;
 
   beforeAll(async () => {
     sandbox = await startMetaSandbox();
-    ({ gateway, config, logLines } = await buildGateway(testEnvironment({ META_SANDBOX_URL: sandbox.baseUrl })));
-    bearer = `Bearer ${await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId, organisationId })}`;
+    members = await createMembers();
+    ({ gateway, config, logLines } = await buildGateway(testEnvironment(members.url, { META_SANDBOX_URL: sandbox.baseUrl })));
+    ({ userId, organisationId, authorization: bearer } = await members.member());
     await consumer.connect();
     await consumer.subscribe({ topic: accountRequests.name, fromBeginning: true });
     await consumer.run({
@@ -42,6 +44,7 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     await consumer.disconnect();
     await gateway.close();
     await sandbox.close();
+    await members.close();
   });
 
   async function start(provider: 'facebook' | 'instagram', query = '') {
@@ -82,7 +85,7 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     const result = answer.json();
     expect(result).toMatchObject({ outcome: 'authorized', provider: 'facebook' });
     expect(result.grantedScopes).toEqual(expect.arrayContaining(['instagram_content_publish', 'pages_manage_posts']));
-    expect(answer.headers['set-cookie']).toMatch(/pw_connect=;/);
+    expect([answer.headers['set-cookie']].flat().join('\n')).toMatch(/^pw_connect=;/m);
 
     const event = await eventFor(String(answer.headers['x-correlation-id']));
     expect(event.headers).toMatchObject({
@@ -176,5 +179,85 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     const response = await gateway.inject({ url: '/v1/connect/instagram/start', headers: { authorization: bearer, accept: 'application/json' } });
     expect(response.statusCode).toBe(200);
     expect(response.json().authorizationUrl).toMatch(new RegExp(`^${sandbox.baseUrl}/oauth/authorize\\?`));
+  });
+
+  it('a connect the accounts service fails after the callback answered is shown as failed to the browser that started it', async () => {
+    const { dialog, cookie } = await start('facebook');
+    const pending = await callback(await submitConsent(dialog, 'allow'), cookie);
+    expect(pending.statusCode).toBe(202);
+    expect(pending.body).toContain('data-outcome="authorized"');
+    expect(pending.body).toContain('Keep it open');
+    const statusUrl = String(pending.headers.location);
+    expect(statusUrl).toMatch(/^\/v1\/connect\/facebook\/attempts\/[0-9a-f-]{36}$/);
+    expect(pending.body).toContain(`<meta http-equiv="refresh" content="3;url=${statusUrl}">`);
+    const attemptCookie = [pending.headers['set-cookie']].flat().map(String).find((header) => header.startsWith('pw_connect_attempt='))?.split(';')[0] ?? '';
+    expect(attemptCookie).not.toBe('pw_connect_attempt=');
+
+    // Still nothing known: the page keeps waiting.
+    const waiting = await gateway.inject({ url: statusUrl, headers: { cookie: attemptCookie, accept: 'text/html' } });
+    expect(waiting.statusCode).toBe(202);
+
+    // What the accounts service emits when it dead-letters the request: caused by the account.authorized event.
+    const authorized = await eventFor(String(pending.headers['x-correlation-id']));
+    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), clientId: uniqueName('connect-test'), logger: gateway.log });
+    const producer = createEventProducer(client, { source: '/postwire/accounts' });
+    await producer.connect();
+    try {
+      await producer.publish(accountEvents, [
+        {
+          type: 'account.connection-failed',
+          data: {
+            socialAccountId: String(authorized.data.socialAccountId),
+            platform: 'facebook',
+            stage: 'token-exchange',
+            error: { category: 'transient', message: 'Meta did not answer while connecting. Start again from "Connect accounts".', retryable: false },
+            consecutiveFailures: 1,
+          },
+          metadata: { organisationId, causationId: authorized.headers.ce_id, correlationId: authorized.headers.ce_correlationid },
+        },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+
+    let failed = waiting;
+    for (let waited = 0; waited < 15_000 && failed.statusCode === 202; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      failed = await gateway.inject({ url: statusUrl, headers: { cookie: attemptCookie, accept: 'text/html' } });
+    }
+    expect(failed.statusCode).toBe(422);
+    expect(failed.headers['content-type']).toMatch(/text\/html/);
+    expect(failed.body).toContain('data-outcome="failed"');
+    expect(failed.body).toContain('Meta did not answer while connecting.');
+    const asJson = await gateway.inject({ url: statusUrl, headers: { cookie: attemptCookie, accept: 'application/json' } });
+    expect(asJson.json()).toMatchObject({ outcome: 'failed', failures: [{ accountId: authorized.data.socialAccountId }] });
+    // Another browser (no cookie of this attempt) learns nothing.
+    expect((await gateway.inject({ url: statusUrl, headers: { accept: 'application/json' } })).statusCode).toBe(404);
+  });
+
+  it('a browser gets a readable page, not raw JSON, when a callback is refused', async () => {
+    const { dialog, cookie } = await start('facebook');
+    const redirect = await submitConsent(dialog, 'allow');
+    const page = await callback(redirect, 'pw_connect=forged', 'text/html,application/xhtml+xml');
+    expect(page.statusCode).toBe(400);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('data-outcome="failed"');
+    expect(page.body).toContain('Start again.');
+    expect((await callback(redirect, cookie, 'application/json')).statusCode).toBe(202);
+  });
+
+  it('when Meta fails the code exchange, the page says plainly to start again, not that anything will be retried', async () => {
+    await sandboxControl(sandbox.baseUrl, 'POST', '/faults', {
+      operation: 'facebook.access-token',
+      kind: 'error',
+      error: { code: 2, message: 'Service temporarily unavailable', isTransient: true, httpStatus: 503 },
+      times: 1,
+    });
+    const { dialog, cookie } = await start('facebook');
+    const page = await callback(await submitConsent(dialog, 'allow'), cookie, 'text/html');
+    expect(page.statusCode).toBe(502);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('Start again from &#34;Connect accounts&#34; in a few minutes.');
+    expect(page.body).not.toMatch(/we will retry/i);
   });
 });

@@ -110,3 +110,43 @@ export function createNonceLedger(capacity = 50_000) {
     },
   };
 }
+
+/**
+ * A connect whose answer had not arrived when the callback answered: the browser keeps its id in a
+ * second sealed cookie, so only that browser can come back and see how it ended.
+ */
+const ConnectAttempt = z.object({
+  attemptId: z.uuid(),
+  provider: z.enum(PROVIDERS),
+  /** The outcome can be looked up until then. */
+  expiresAt: z.number().int(),
+  /** Without an answer by then, the page stops waiting and says what to do. */
+  answerBy: z.number().int(),
+});
+export type ConnectAttempt = z.infer<typeof ConnectAttempt>;
+
+const ATTEMPT_SEAL_CONTEXT = 'gateway:connect-attempt';
+/** How long the outcome of a connect can still be looked up. */
+export const CONNECT_ATTEMPT_TTL_MS = 10 * 60 * 1000;
+
+export function sealConnectAttempt(cipher: TokenCipher, attempt: ConnectAttempt): string {
+  return cipher.encrypt(JSON.stringify(attempt), ATTEMPT_SEAL_CONTEXT);
+}
+
+/** The attempt sealed in `sealed`, if it is this one, for this provider, and not expired. */
+export function openConnectAttempt(
+  cipher: TokenCipher,
+  sealed: string | undefined,
+  expected: { readonly attemptId: string; readonly provider: Provider; readonly now: number },
+): ConnectAttempt | undefined {
+  if (!sealed) return undefined;
+  try {
+    const parsed = ConnectAttempt.safeParse(JSON.parse(cipher.decrypt(sealed, ATTEMPT_SEAL_CONTEXT)));
+    if (!parsed.success) return undefined;
+    const attempt = parsed.data;
+    return attempt.attemptId === expected.attemptId && attempt.provider === expected.provider && attempt.expiresAt > expected.now ? attempt : undefined;
+  } catch (error) {
+    if (error instanceof TokenCipherError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}

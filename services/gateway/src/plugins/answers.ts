@@ -15,18 +15,44 @@ declare module 'fastify' {
        * several accounts travel on several partitions), or with what arrived when time runs out.
        */
       awaitAnswers(causationId: string, options: { readonly timeoutMs: number; readonly settleMs: number }): Promise<AccountEvent[]>;
+      /** Answers to `causationId` that arrived in the last few minutes (late ones included). */
+      recentAnswers(causationId: string): AccountEvent[];
     };
   }
 }
+
+export type AnswersOptions = {
+  /** How long answers are kept for a later look (a connect's status page). */
+  readonly retainMs?: number;
+  /** At most this many requests' answers are kept; the oldest go first. */
+  readonly maxRetained?: number;
+};
 
 /**
  * Listens to account events so a request can tell its caller the outcome (DESIGN.md write path).
  * Every gateway instance must see every answer, so each has a group of its own starting at the
  * latest offsets; it only observes, so it never dead-letters what the owner's consumers handle.
+ * Answers are also kept briefly, so one that arrives after the caller was answered (a request the
+ * accounts service dead-letters after its retries) can still be shown.
  */
 export const answersPlugin = fp(
-  async (fastify: FastifyInstance) => {
+  async (fastify: FastifyInstance, options: AnswersOptions) => {
+    const retainMs = options.retainMs ?? 10 * 60 * 1000;
+    const maxRetained = options.maxRetained ?? 10_000;
     const waiters = new Map<string, { events: AccountEvent[]; onEvent: () => void }>();
+    const recent = new Map<string, { events: AccountEvent[]; expiresAt: number }>();
+
+    function retain(causationId: string, event: AccountEvent): void {
+      const now = Date.now();
+      for (const [id, entry] of recent) {
+        if (entry.expiresAt > now && recent.size < maxRetained) break;
+        recent.delete(id);
+      }
+      const entry = recent.get(causationId) ?? { events: [], expiresAt: now + retainMs };
+      entry.events.push(event);
+      recent.set(causationId, entry);
+    }
+
     const consumer = createEventConsumer(fastify.kafka.client, {
       groupId: `gateway-answers-${randomUUID()}`,
       reader: createEventReader(accountEvents),
@@ -36,7 +62,10 @@ export const answersPlugin = fp(
       maxAttempts: 1,
       handler: {
         async handle(event) {
-          const waiter = event.metadata.causationId ? waiters.get(event.metadata.causationId) : undefined;
+          const causationId = event.metadata.causationId;
+          if (!causationId) return;
+          retain(causationId, event);
+          const waiter = waiters.get(causationId);
           if (!waiter) return;
           waiter.events.push(event);
           waiter.onEvent();
@@ -68,6 +97,10 @@ export const answersPlugin = fp(
             },
           });
         });
+      },
+      recentAnswers(causationId) {
+        const entry = recent.get(causationId);
+        return entry && entry.expiresAt > Date.now() ? [...entry.events] : [];
       },
     });
   },

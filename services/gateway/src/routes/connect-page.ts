@@ -5,8 +5,8 @@ export function renderConnectResult(result: {
   readonly message: string;
   readonly accounts?: readonly { readonly platform: string; readonly accountType: string | null; readonly username: string | null }[];
   readonly failures?: readonly { readonly message: string; readonly missingScopes: readonly string[] }[];
-}): string {
-  const title = { connected: 'Accounts connected', authorized: 'Access granted', denied: 'Nothing was connected', failed: 'Nothing was connected' }[result.outcome];
+}, refresh?: string): string {
+  const title = { connected: 'Accounts connected', authorized: 'Still connecting…', denied: 'Nothing was connected', failed: 'Nothing was connected' }[result.outcome];
   const platform = result.provider === 'facebook' ? 'Facebook' : 'Instagram';
   const accounts = result.accounts?.length
     ? `<ul class="accounts">${result.accounts
@@ -22,7 +22,7 @@ export function renderConnectResult(result: {
         .join('')}</ul>`
     : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${refresh ? `\n<meta http-equiv="refresh" content="${escapeHtml(refresh)}">` : ''}
 <title>${title} · Postwire</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1c1e21}</style>
 </head><body><main data-outcome="${result.outcome}">

@@ -4,17 +4,20 @@ import { z } from 'zod';
 import { callerOf } from '@postwire/auth';
 import { EncryptedSecret, type IncomingEvent, type accountEvents, accountRequests, derivedAccountId } from '@postwire/contracts';
 import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
-import { type GraphClient, GraphApiError, GraphNetworkError, classifyGraphError } from '@postwire/graph';
+import { type GraphClient, type GraphErrorClassification, GraphApiError, GraphNetworkError, classifyGraphError } from '@postwire/graph';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
 import { randomUUID } from 'node:crypto';
 import {
+  CONNECT_ATTEMPT_TTL_MS,
   CONNECT_SESSION_TTL_MS,
   PROVIDERS,
   type Provider,
   codeChallengeOf,
   createNonceLedger,
   newConnectSession,
+  openConnectAttempt,
   openConnectSession,
+  sealConnectAttempt,
   sealConnectSession,
 } from '../domain/connect-session.ts';
 import { REQUESTED_SCOPES, SUPPORTS_PKCE } from '../domain/scopes.ts';
@@ -33,7 +36,16 @@ export type ConnectRouteOptions = {
 const ANSWER_SETTLE_MS = 400;
 
 const COOKIE = 'pw_connect';
+/** Binds a connect still in progress to the browser that started it, so only it can see the outcome. */
+const ATTEMPT_COOKIE = 'pw_connect_attempt';
 const Params = z.object({ provider: z.enum(PROVIDERS) });
+/** A still-connecting page looks again after this many seconds. */
+const REFRESH_SECONDS = 3;
+/**
+ * The accounts service retries a failing request and then answers with account.connection-failed;
+ * after this long without any answer the page stops waiting and says what to do.
+ */
+const GIVE_UP_AFTER_MS = 2 * 60 * 1000;
 
 /** A Meta short-lived Instagram Login token lives one hour (reference §1). */
 const INSTAGRAM_SHORT_LIVED_SECONDS = 3600;
@@ -55,6 +67,20 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
     sameSite: 'lax' as const,
     secure: options.publicUrl.startsWith('https://'),
   };
+
+  // A browser (Accept: text/html) that lands here, from Meta or a status page, gets a readable page, not raw JSON.
+  fastify.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (!request.headers.accept?.includes('text/html') || !wantsPage(request)) throw error;
+    const status = error instanceof ProblemError ? error.status : error.validation ? 400 : (error.statusCode ?? 500);
+    if (status >= 500 && !(error instanceof ProblemError)) request.log.error({ err: error }, 'connect flow failed');
+    else request.log.info({ status, err: error }, 'connect flow refused');
+    const provider = PROVIDERS.find((name) => request.url.startsWith(`/v1/connect/${name}/`)) ?? 'facebook';
+    const message =
+      error instanceof ProblemError || status < 500
+        ? `${error.message}`
+        : 'Something went wrong on our side and nothing was connected. Start again from "Connect accounts".';
+    return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult({ outcome: 'failed', provider, message }));
+  });
 
   fastify.get(
     '/connect/:provider/start',
@@ -189,36 +215,52 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
 
       const outcome = summarise(await answers);
       request.log.info({ provider, eventId, connected: outcome.accounts.length, failures: outcome.failures.length }, 'connect flow answered');
-      if (outcome.accounts.length > 0) {
-        return sendResult(request, reply, 200, {
-          outcome: 'connected',
-          provider,
-          socialAccountId,
-          grantedScopes: grant.scopes,
-          accounts: outcome.accounts,
-          failures: outcome.failures,
-          message: `Connected ${outcome.accounts.length} account${outcome.accounts.length === 1 ? '' : 's'}.`,
-        });
+      if (outcome.accounts.length > 0 || outcome.failures.length > 0) {
+        return sendOutcome(request, reply, { provider, socialAccountId, grantedScopes: grant.scopes, ...outcome });
       }
-      if (outcome.failures.length > 0) {
-        return sendResult(request, reply, 422, {
-          outcome: 'failed',
-          provider,
-          socialAccountId,
-          grantedScopes: grant.scopes,
-          accounts: [],
-          failures: outcome.failures,
-          message: `No accounts were connected: ${outcome.failures.map((failure) => failure.message).join(' ')}`,
-        });
+      // No answer yet: the accounts service may still be retrying. This browser can look again.
+      const authorizedAt = now();
+      reply.setCookie(ATTEMPT_COOKIE, sealConnectAttempt(options.cipher, { attemptId: eventId, provider, expiresAt: authorizedAt + CONNECT_ATTEMPT_TTL_MS, answerBy: authorizedAt + GIVE_UP_AFTER_MS }), {
+        ...cookie,
+        maxAge: CONNECT_ATTEMPT_TTL_MS / 1000,
+      });
+      return sendPending(request, reply, { provider, socialAccountId, grantedScopes: grant.scopes, attemptId: eventId });
+    },
+  );
+
+  fastify.get(
+    '/connect/:provider/attempts/:attemptId',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'How a connect that was still in progress ended',
+        description:
+          'Where a still-connecting callback page (202) points: only the browser that completed the callback may look. ' +
+          '200 connected, 422 failed (for example after the accounts service gave up on Meta), 202 still connecting, ' +
+          '504 no answer in time. A page, or JSON with `Accept: application/json`.',
+        params: Params.extend({ attemptId: z.uuid() }),
+      },
+    },
+    async (request, reply) => {
+      const { provider, attemptId } = request.params;
+      const attempt = openConnectAttempt(options.cipher, request.cookies[ATTEMPT_COOKIE], { attemptId, provider, now: now() });
+      if (!attempt) {
+        throw new ProblemError(404, 'connect-attempt-not-found', 'This connection attempt is not known here', 'It was started in another browser or is more than 10 minutes old. Open your account list, or start again.');
       }
-      return sendResult(request, reply, 202, {
-        outcome: 'authorized',
+      const outcome = summarise(fastify.answers.recentAnswers(attemptId));
+      if (outcome.accounts.length > 0 || outcome.failures.length > 0) {
+        reply.clearCookie(ATTEMPT_COOKIE, cookie);
+        return sendOutcome(request, reply, { provider, accounts: outcome.accounts, failures: outcome.failures });
+      }
+      if (now() < attempt.answerBy) return sendPending(request, reply, { provider, attemptId });
+      reply.clearCookie(ATTEMPT_COOKIE, cookie);
+      return sendResult(request, reply, 504, {
+        outcome: 'failed',
         provider,
-        socialAccountId,
-        grantedScopes: grant.scopes,
         accounts: [],
         failures: [],
-        message: 'Access granted. Postwire is still connecting the accounts you chose; they appear in your account list shortly.',
+        message:
+          'Postwire did not hear back about this connection in time. Open your account list: if the accounts you chose are not there, start again from "Connect accounts".',
       });
     },
   );
@@ -243,7 +285,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
     } catch (error) {
       if (error instanceof GraphApiError || error instanceof GraphNetworkError) {
         const classification = classifyGraphError(error);
-        throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not accept the login', classification.userMessage, {
+        throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not accept the login', exchangeFailureMessage(classification), {
           metaClass: classification.class,
         });
       }
@@ -263,6 +305,8 @@ type ConnectResult = {
   readonly grantedScopes?: readonly string[];
   readonly accounts?: readonly ConnectedAccount[];
   readonly failures?: readonly ConnectFailure[];
+  /** Where a still-connecting result can be looked up again. */
+  readonly statusUrl?: string;
 };
 
 function summarise(events: readonly IncomingEvent<typeof accountEvents>[]) {
@@ -278,7 +322,72 @@ function summarise(events: readonly IncomingEvent<typeof accountEvents>[]) {
   return { accounts, failures };
 }
 
-function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult) {
-  if (request.headers.accept?.includes('application/json')) return reply.code(status).send(result);
-  return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult(result));
+/** A browser that did not ask for JSON gets a page. */
+function wantsPage(request: FastifyRequest): boolean {
+  return !request.headers.accept?.includes('application/json');
+}
+
+function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult, refresh?: string) {
+  if (!wantsPage(request)) return reply.code(status).send(result);
+  return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult(result, refresh));
+}
+
+/** Connected (200) when any account connected, else failed (422) with each reason. */
+function sendOutcome(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  outcome: { provider: Provider; socialAccountId?: string; grantedScopes?: readonly string[]; accounts: ConnectedAccount[]; failures: ConnectFailure[] },
+) {
+  const { provider, socialAccountId, grantedScopes, accounts, failures } = outcome;
+  const common = { provider, ...(socialAccountId ? { socialAccountId } : {}), ...(grantedScopes ? { grantedScopes } : {}), accounts, failures };
+  if (accounts.length > 0) {
+    return sendResult(request, reply, 200, { ...common, outcome: 'connected', message: `Connected ${accounts.length} account${accounts.length === 1 ? '' : 's'}.` });
+  }
+  return sendResult(request, reply, 422, {
+    ...common,
+    outcome: 'failed',
+    message: `No accounts were connected: ${failures.map((failure) => failure.message).join(' ')}`,
+  });
+}
+
+/** 202: still connecting; the page looks again by itself, a client follows the Location. */
+function sendPending(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pending: { provider: Provider; attemptId: string; socialAccountId?: string; grantedScopes?: readonly string[] },
+) {
+  const statusUrl = `/v1/connect/${pending.provider}/attempts/${pending.attemptId}`;
+  reply.header('location', statusUrl).header('retry-after', String(REFRESH_SECONDS));
+  return sendResult(
+    request,
+    reply,
+    202,
+    {
+      outcome: 'authorized',
+      provider: pending.provider,
+      ...(pending.socialAccountId ? { socialAccountId: pending.socialAccountId } : {}),
+      ...(pending.grantedScopes ? { grantedScopes: pending.grantedScopes } : {}),
+      accounts: [],
+      failures: [],
+      statusUrl,
+      message: 'Access granted. Postwire is still connecting the accounts you chose; this page shows the result as soon as it is known. Keep it open.',
+    },
+    `${REFRESH_SECONDS};url=${statusUrl}`,
+  );
+}
+
+/**
+ * The code exchange is not retried (Meta redeems a code once), so the reader is told what to do, never
+ * that something will be retried for them.
+ */
+function exchangeFailureMessage(classification: GraphErrorClassification): string {
+  switch (classification.class) {
+    case 'transient':
+    case 'ambiguous':
+    case 'rate-limited':
+    case 'policy-block':
+      return 'Meta is temporarily unavailable, so nothing was connected. Start again from "Connect accounts" in a few minutes.';
+    default:
+      return 'Meta did not accept the login, so nothing was connected. Start again from "Connect accounts".';
+  }
 }
