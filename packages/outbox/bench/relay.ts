@@ -15,7 +15,7 @@ const producer = createEventProducer(createKafkaClient({ brokers: setup.brokers,
   source: '/postwire/bench',
 });
 await producer.connect();
-const relay = createOutboxRelay({ pool, sessionUrl: setup.workerUrl, schema: 'publisher', producer, logger, batchSize: 1_000 });
+const relay = createOutboxRelay({ pool, sessionUrl: setup.workerUrl, schema: 'publisher', topics: [setup.topicName], producer, logger, batchSize: 1_000 });
 await relay.start();
 port.postMessage('ready');
 port.on('message', async () => {

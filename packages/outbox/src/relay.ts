@@ -15,6 +15,11 @@ export type OutboxRelayOptions = {
    */
   readonly sessionUrl: string;
   readonly schema: string;
+  /**
+   * The topics this service produces (full names). A row naming any other topic is never published:
+   * it is logged and marked handled, so a stray or forged row cannot speak on another service's topic.
+   */
+  readonly topics: readonly string[];
   readonly producer: EventProducer;
   readonly logger: ServiceLogger;
   readonly metrics?: OutboxMetrics;
@@ -163,7 +168,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     acknowledged = [];
     if (marking.length > 0) metrics?.relayed.inc({ schema }, marking.length);
     if (rows.length === 0) return 0;
-    const records: EncodedEvent[] = rows.map((row) => ({
+    const refused = rows.filter((row) => !options.topics.includes(row.topic));
+    for (const row of refused) logger.error({ eventId: row.event_id, topic: row.topic, eventType: row.event_type }, 'outbox row names a topic this service does not produce; not published');
+    const allowed = refused.length === 0 ? rows : rows.filter((row) => options.topics.includes(row.topic));
+    const records: EncodedEvent[] = allowed.map((row) => ({
       id: row.event_id,
       type: row.event_type,
       topic: row.topic,

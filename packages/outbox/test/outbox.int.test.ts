@@ -70,9 +70,13 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** The topics "this service" produces in these tests: every one a test prepared. */
+const producedTopics: string[] = [];
+
 async function prepareTopic(partitions = 1): Promise<TestTopic> {
   const topic = testPostTopic();
   await provisionTopics(client, { topics: [topic.name], partitions });
+  producedTopics.push(topic.name);
   return topic;
 }
 
@@ -81,6 +85,7 @@ function startRelay(overrides: Partial<OutboxRelayOptions> = {}): OutboxRelay {
     pool,
     sessionUrl: db.urlFor('publisher', 'worker'),
     schema: 'publisher',
+    topics: producedTopics,
     producer,
     logger,
     pollIntervalMs: 60_000,
@@ -328,5 +333,28 @@ describe('outbox relay', () => {
     expect(drained).toContain('postwire_outbox_unsent_events{schema="publisher"} 0');
     expect(drained).toContain('postwire_outbox_oldest_unsent_age_seconds{schema="publisher"} 0');
     expect(drained).toContain('postwire_outbox_relayed_total{schema="publisher"} 3');
+  });
+
+  it('publishes only to the topics its service produces: a row naming another topic never reaches it', async () => {
+    const own = await prepareTopic();
+    // Another service's topic, which exists on the cluster but is not this relay's to speak on.
+    const foreign = testPostTopic();
+    await provisionTopics(client, { topics: [foreign.name], partitions: 1 });
+    const accountId = randomUUID();
+    await pool.transaction((connection) => appendToOutbox(connection, target, foreign, [published(accountId, 1)]));
+    await pool.transaction((connection) => appendToOutbox(connection, target, own, [published(accountId, 2)]));
+    startRelay();
+
+    const messages = await readTopic(own.name, 1);
+    expect(messages.map((message) => sequenceOf(JSON.parse(String(message.value)).platformPostId))).toEqual([2]);
+    await until(async () => (await outboxRows()).every((row) => row.sent), 10_000, 'both rows handled');
+    const kafkaAdmin = client.kafka.admin();
+    await kafkaAdmin.connect();
+    try {
+      const offsets = await kafkaAdmin.fetchTopicOffsets(foreign.name);
+      expect(offsets.map((offset) => offset.high)).toEqual(['0']);
+    } finally {
+      await kafkaAdmin.disconnect();
+    }
   });
 });

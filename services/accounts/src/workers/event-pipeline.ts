@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { accountRequests, createEventReader } from '@postwire/contracts';
+import { accountEvents, accountRequests, createEventReader } from '@postwire/contracts';
 import { type KeyRing, createTokenCipher } from '@postwire/crypto';
 import { type DatabasePool, createDatabasePool, sql } from '@postwire/db';
 import { type GraphClient, type GraphSettings, createGraphClient } from '@postwire/graph';
@@ -53,6 +53,7 @@ export const eventPipeline = fp(
       pool: workerDb,
       sessionUrl: options.workerDatabaseUrl,
       schema: 'accounts',
+      topics: [accountEvents.name],
       producer: fastify.kafka.producer,
       logger,
       metrics: createOutboxMetrics(fastify.metrics),
