@@ -72,12 +72,13 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
   fastify.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (!request.headers.accept?.includes('text/html') || !wantsPage(request)) throw error;
     const status = error instanceof ProblemError ? error.status : error.validation ? 400 : (error.statusCode ?? 500);
-    if (status >= 500 && !(error instanceof ProblemError)) request.log.error({ err: error }, 'connect flow failed');
+    if (status >= 500) request.log.error({ err: error }, 'connect flow failed');
     else request.log.info({ status, err: error }, 'connect flow refused');
     const provider = PROVIDERS.find((name) => request.url.startsWith(`/v1/connect/${name}/`)) ?? 'facebook';
+    // A problem's detail is written for the user; any other server error's message is not.
     const message =
       error instanceof ProblemError || status < 500
-        ? `${error.message}`
+        ? error.message
         : 'Something went wrong on our side and nothing was connected. Start again from "Connect accounts".';
     return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult({ outcome: 'failed', provider, message }));
   });
