@@ -5,12 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
 import { createContext, type SandboxContext, type SandboxOptions } from './context.ts';
 import { GraphError, errors, graphErrorBody } from './domain/errors.ts';
-import type { Fault } from './plugins/faults.ts';
+import { faultError, type Fault } from './plugins/faults.ts';
 import { objectKind } from './state/store.ts';
 import { ControlProblem, controlRoutes } from './routes/control.ts';
 import { insightsRoutes } from './routes/insights.ts';
 import { instagramRoutes } from './routes/instagram.ts';
-import { InstagramOAuthError, loginGraphRoutes, loginRootRoutes } from './routes/login.ts';
+import { InstagramOAuthError, facebookCodeExchangeRoutes, loginGraphRoutes, loginRootRoutes } from './routes/login.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { pageRoutes } from './routes/pages.ts';
@@ -32,7 +32,7 @@ declare module 'fastify' {
 
 /** Versions the sandbox answers, like Meta's currently supported range. */
 const MIN_VERSION = 19;
-const MAX_VERSION = 26;
+const MAX_VERSION = 27;
 
 function isControl(request: FastifyRequest): boolean {
   return request.url.startsWith('/_sandbox/');
@@ -114,16 +114,7 @@ async function sandbox(app: FastifyInstance, options: SandboxOptions): Promise<v
       case 'latency':
         return;
       case 'error':
-        throw new GraphError({
-          code: fault.error?.code ?? 1,
-          subcode: fault.error?.subcode,
-          message: fault.error?.message ?? `(#${fault.error?.code ?? 1}) Injected fault`,
-          type: fault.error?.type,
-          userTitle: fault.error?.userTitle,
-          userMsg: fault.error?.userMsg,
-          isTransient: fault.error?.isTransient,
-          httpStatus: fault.error?.httpStatus,
-        });
+        throw faultError(fault);
       case 'timeout':
         reply.hijack();
         await hold(request, fault.holdMs);
@@ -135,14 +126,23 @@ async function sandbox(app: FastifyInstance, options: SandboxOptions): Promise<v
         return;
       case 'drop-after-apply':
       case 'timeout-after-apply':
+      case 'error-after-apply':
         request.sandboxFault = fault;
         return;
     }
   });
 
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     const fault = request.sandboxFault;
     if (!fault) return payload;
+    if (fault.kind === 'error-after-apply') {
+      // The write already happened; only the answer lies (Meta's code 2 on a created Page post, 4/2207051 on a
+      // live media_publish). A request that failed by itself keeps its own answer.
+      if (reply.statusCode >= 400) return payload;
+      const error = faultError(fault);
+      reply.code(error.httpStatus).type('application/json; charset=utf-8');
+      return JSON.stringify(graphErrorBody(error));
+    }
     if (fault.kind === 'timeout-after-apply') await hold(request, fault.holdMs);
     resetSocket(request);
     return payload;
@@ -171,6 +171,8 @@ async function sandbox(app: FastifyInstance, options: SandboxOptions): Promise<v
         throw errors.unknownPath(request.url.split('?')[0] ?? '/');
       });
       await graph(scope);
+      // Only under a version: unversioned POST /oauth/access_token is api.instagram.com's code exchange.
+      facebookCodeExchangeRoutes(scope, ctx);
     },
     { prefix: '/:version' },
   );

@@ -21,8 +21,8 @@ export const sandboxConfigSchema = z.object({
     'http://127.0.0.1:3000/v1/connect/facebook/callback,http://127.0.0.1:3000/v1/connect/instagram/callback,' +
       'http://localhost:3000/v1/connect/facebook/callback,http://localhost:3000/v1/connect/instagram/callback',
   ).pipe(z.array(z.url()).min(1)),
-  META_SANDBOX_PUBLISH_QUOTA: z.coerce.number().int().min(0).default(100),
-  META_SANDBOX_IMAGE_PROCESSING_MS: fields.durationMs(0),
+  META_SANDBOX_PUBLISH_QUOTA: z.coerce.number().int().min(0).default(50),
+  META_SANDBOX_IMAGE_PROCESSING_MS: fields.durationMs(2_000),
   META_SANDBOX_VIDEO_PROCESSING_MS: fields.durationMs(5_000),
   META_SANDBOX_MEDIA_FETCH_TIMEOUT_MS: fields.durationMs(10_000),
   META_SANDBOX_MEDIA_CACHE: fields.boolean(true),

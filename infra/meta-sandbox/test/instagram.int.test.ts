@@ -220,7 +220,7 @@ describe('read-back, comments and deletion', () => {
     const deleted = await call(app, 'DELETE', `/v25.0/${mediaId}`, { access_token: token });
     expect(deleted.body).toEqual({ success: true, deleted_id: mediaId });
     expectMetaError(await call(app, 'GET', `/${mediaId}`, { access_token: token }), 100, 33);
-    const noScope = await mintToken(app, { kind: 'facebook-user', subjectId: ALICE, scopes: ['instagram_basic', 'instagram_content_publish'] });
+    const noScope = await mintToken(app, { kind: 'facebook-user', subjectId: ALICE, scopes: ['instagram_basic', 'instagram_content_publish', 'pages_read_engagement'] });
     const other = id(await publish(id(await container({ image_url: jpg() }, BAKERY_IG, noScope)), BAKERY_IG, noScope));
     expectMetaError(await call(app, 'DELETE', `/${other}`, { access_token: noScope }), 10);
   });

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BuiltSandbox } from '../src/build.ts';
-import { ALICE, APP_ID, APP_SECRET, BAKERY_IG, BAKERY_PAGE, call, control, expectMetaError, id, mintToken, startSandbox } from './helpers.ts';
+import { ALICE, APP_ID, APP_SECRET, BAKERY_IG, BAKERY_PAGE, advance, call, control, expectMetaError, id, mintToken, startSandbox } from './helpers.ts';
 
 let sandbox: BuiltSandbox;
 let app: FastifyInstance;
@@ -49,19 +49,56 @@ describe('errors and versions', () => {
 });
 
 describe('usage headers and rate limits', () => {
-  it('reports X-App-Usage and X-Business-Use-Case-Usage that rise with calls, then answers 4 past the app budget', async () => {
+  it('reports X-App-Usage that rises with platform calls, then answers 4 past the app budget', async () => {
     await control(app, 'PATCH', '/settings', { appCallBudget: 10, businessCallBudget: 1000 });
     const percents: number[] = [];
     for (let i = 0; i < 10; i += 1) {
-      const answer = await call(app, 'GET', `/v25.0/${BAKERY_IG}`, { fields: 'username', access_token: token });
+      const answer = await call(app, 'GET', '/v25.0/me', { access_token: token });
       expect(answer.status).toBe(200);
       percents.push((JSON.parse(String(answer.headers['x-app-usage'])) as { call_count: number }).call_count);
-      const buc = JSON.parse(String(answer.headers['x-business-use-case-usage'])) as Record<string, { type: string }[]>;
-      expect(buc[BAKERY_IG]?.[0]?.type).toBe('instagram');
+      expect(answer.headers['x-business-use-case-usage']).toBeUndefined();
     }
     expect(percents).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
-    const limited = await call(app, 'GET', `/v25.0/${BAKERY_IG}`, { access_token: token });
+    const limited = await call(app, 'GET', '/v25.0/me', { access_token: token });
     expect(expectMetaError(limited, 4).is_transient).toBe(true);
+  });
+
+  it("follows Meta's split: Instagram on BUC (80002), Pages with a Page token on BUC (80001), with a user token on platform limits (32)", async () => {
+    await control(app, 'PATCH', '/settings', { businessCallBudget: 4, usageHeadersFromPercent: 0 });
+    const instagram = await call(app, 'GET', `/v25.0/${BAKERY_IG}`, { fields: 'username', access_token: token });
+    expect(instagram.headers['x-app-usage']).toBeUndefined();
+    expect(JSON.parse(String(instagram.headers['x-business-use-case-usage']))).toEqual({
+      [BAKERY_IG]: [{ type: 'instagram', call_count: 25, total_cputime: 12, total_time: 12, estimated_time_to_regain_access: 0 }],
+    });
+    const pageToken = await mintToken(app, { kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE });
+    const asPage = await call(app, 'GET', `/v25.0/${BAKERY_PAGE}/feed`, { access_token: pageToken });
+    expect(asPage.headers['x-app-usage']).toBeUndefined();
+    expect(JSON.parse(String(asPage.headers['x-business-use-case-usage']))[BAKERY_PAGE]).toEqual([
+      { type: 'pages', call_count: 25, total_cputime: 12, total_time: 12, estimated_time_to_regain_access: 0 },
+    ]);
+    const asUser = await call(app, 'GET', `/v25.0/${BAKERY_PAGE}/feed`, { access_token: token });
+    expect(asUser.headers['x-business-use-case-usage']).toBeUndefined();
+    expect(JSON.parse(String(asUser.headers['x-app-usage']))).toMatchObject({ call_count: expect.any(Number) });
+    // The Page's budget of 4 is spent (one Page-token call, three user-token calls).
+    await call(app, 'GET', `/v25.0/${BAKERY_PAGE}/feed`, { access_token: token });
+    await call(app, 'GET', `/v25.0/${BAKERY_PAGE}/feed`, { access_token: token });
+    expectMetaError(await call(app, 'GET', `/v25.0/${BAKERY_PAGE}/feed`, { access_token: pageToken }), 80001);
+    expectMetaError(await call(app, 'GET', `/v25.0/${BAKERY_PAGE}/feed`, { access_token: token }), 32);
+  });
+
+  it('leaves usage headers out until usage reaches the configured percent', async () => {
+    await control(app, 'PATCH', '/settings', { appCallBudget: 200, businessCallBudget: 100, usageHeadersFromPercent: 3 });
+    const business: boolean[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await call(app, 'GET', `/v25.0/${BAKERY_IG}`, { access_token: token });
+      expect(answer.status).toBe(200);
+      business.push(answer.headers['x-business-use-case-usage'] !== undefined);
+    }
+    expect(business).toEqual([false, false, true]);
+    // The app counter also counted those three calls: 4/200 and 5/200 round to 2 %, 6/200 is 3 %.
+    const platform: boolean[] = [];
+    for (let i = 0; i < 3; i += 1) platform.push((await call(app, 'GET', '/v25.0/me', { access_token: token })).headers['x-app-usage'] !== undefined);
+    expect(platform).toEqual([false, false, true]);
   });
 
   it('answers 80002 past the Instagram account budget, with the time to regain access', async () => {
@@ -95,6 +132,7 @@ describe('fault injection and the clock', () => {
 
   it('applies media_publish and then drops the connection: the client sees a reset, the post exists exactly once', async () => {
     const containerId = id(await call(app, 'POST', `/${BAKERY_IG}/media`, { image_url: jpg(), access_token: token }));
+    await advance(app, 5_000);
     await control(app, 'POST', '/faults', { operation: 'instagram.media-publish', kind: 'drop-after-apply', times: 1 });
     const attempt = fetch(`${base}/v25.0/${BAKERY_IG}/media_publish?creation_id=${containerId}&access_token=${token}`, { method: 'POST' });
     await expect(attempt).rejects.toThrow();
@@ -189,6 +227,7 @@ describe('webhooks', () => {
   it('delivers a signed comments change when a comment is created through the API', async () => {
     await subscribe('instagram', 'comments');
     const containerId = id(await call(app, 'POST', `/${BAKERY_IG}/media`, { image_url: jpg(), access_token: token }));
+    await advance(app, 5_000);
     const mediaId = id(await call(app, 'POST', `/${BAKERY_IG}/media_publish`, { creation_id: containerId, access_token: token }));
     const commentId = id(await call(app, 'POST', `/${mediaId}/comments`, { message: 'Looks tasty', access_token: token }));
     await app.sandbox.webhooks.settled();

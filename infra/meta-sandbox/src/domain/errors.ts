@@ -220,6 +220,17 @@ export const errors = {
       userTitle: 'Carousel validation failed',
       userMsg: 'Carousels must have between 2 and 10 photos or videos.',
     }),
+  invalidCollaborators: (detail: string) =>
+    new GraphError({ code: 100, subcode: 2207018, message: `(#100) ${detail}`, userTitle: 'Invalid collaborators', userMsg: detail }),
+  containerCap: (cap: number) =>
+    new GraphError({
+      code: 9,
+      message: `(#9) The account created more than ${cap} containers in the last 24 hours.`,
+      userTitle: 'Too many containers',
+      userMsg: `At most ${cap} media containers can be created per account in 24 hours.`,
+    }),
+  pageReelCap: (cap: number) =>
+    new GraphError({ code: 9, message: `(#9) The Page published ${cap} reels in the last 24 hours, the most allowed.`, userTitle: 'Reel limit reached' }),
   unknownMediaType: (detail: string) =>
     new GraphError({ code: 100, subcode: 2207023, message: `(#100) ${detail}`, userTitle: 'Unknown media type' }),
   notReady: () =>

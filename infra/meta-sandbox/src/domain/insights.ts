@@ -26,6 +26,12 @@ export const INSTAGRAM_METRICS = {
   ig_reels_avg_watch_time: ['REELS'],
   ig_reels_video_view_total_time: ['REELS'],
   reels_skip_rate: ['REELS'],
+  // Current cross-app totals (Instagram plus the copy shared to Facebook); total_views only with Facebook Login.
+  total_likes: ['FEED', 'REELS'],
+  total_comments: ['FEED', 'REELS'],
+  total_views: ['FEED', 'REELS'],
+  facebook_views: ['FEED', 'REELS'],
+  crossposted_views: ['FEED', 'REELS'],
 } as const satisfies Record<string, readonly ProductType[]>;
 
 export type InstagramMetric = keyof typeof INSTAGRAM_METRICS;
@@ -61,7 +67,15 @@ const TITLES: Readonly<Record<string, [string, string]>> = {
   ig_reels_avg_watch_time: ['Average watch time', 'The average time spent playing the reel, in milliseconds.'],
   ig_reels_video_view_total_time: ['Total watch time', 'The total time the reel was played, in milliseconds.'],
   reels_skip_rate: ['Skip rate', 'The percentage of views that skipped the reel in the first 3 seconds.'],
+  total_likes: ['Total likes', 'Likes on Instagram and on the copy shared to Facebook.'],
+  total_comments: ['Total comments', 'Comments on Instagram and on the copy shared to Facebook.'],
+  total_views: ['Total views', 'Views on Instagram and on Facebook.'],
+  facebook_views: ['Facebook views', 'Views of the copy shared to Facebook.'],
+  crossposted_views: ['Cross-posted views', 'Views of the media cross-posted to other apps.'],
 };
+
+/** Metrics that Instagram Login tokens cannot read. */
+export const FACEBOOK_LOGIN_ONLY_METRICS: ReadonlySet<string> = new Set(['total_views']);
 
 /** Validates a metric list for one media product type: one bad metric fails the whole request, as at Meta. */
 export function resolveInstagramMetrics(requested: readonly string[], productType: ProductType): InstagramMetric[] {
@@ -114,6 +128,8 @@ const RATIOS: Readonly<Record<string, number>> = {
   profile_activity: 0.02,
   navigation: 0.5,
   replies: 0.01,
+  facebook: 0.1,
+  facebookLikes: 0.005,
 };
 
 /** The value of one metric; `extraComments` adds comments made through the API. */
@@ -133,6 +149,15 @@ export function instagramMetricValue(metric: InstagramMetric, seed: string, elap
       return views * seeded(seed, 'watch', 3_000, 14_000);
     case 'reels_skip_rate':
       return views === 0 ? 0 : seeded(seed, 'skip', 10, 60);
+    case 'facebook_views':
+    case 'crossposted_views':
+      return part('facebook');
+    case 'total_views':
+      return views + part('facebook');
+    case 'total_likes':
+      return part('likes') + part('facebookLikes');
+    case 'total_comments':
+      return part('comments') + extraComments;
     default:
       return part(metric);
   }
@@ -169,6 +194,41 @@ export function resolveFacebookMetrics(requested: readonly string[]): FacebookPo
     }
     return metric as FacebookPostMetric;
   });
+}
+
+/** `GET /{video-id}/video_insights`: Page videos and reels each have their own metric set. */
+export const VIDEO_INSIGHT_METRICS = {
+  video: ['total_video_views', 'total_video_impressions', 'total_video_avg_time_watched', 'total_video_view_total_time'],
+  reel: ['blue_reels_play_count', 'fb_reels_total_plays', 'fb_reels_replay_count', 'post_video_avg_time_watched', 'post_impressions_unique'],
+} as const;
+
+export function resolveVideoMetrics(requested: readonly string[], kind: 'video' | 'reel'): string[] {
+  const known: readonly string[] = VIDEO_INSIGHT_METRICS[kind];
+  if (requested.length === 0) return [...known];
+  return requested.map((metric, index) => {
+    if (!known.includes(metric)) {
+      throw errors.invalidParameter(`metric[${index}] must be one of the following values for this ${kind}: ${known.join(', ')}`);
+    }
+    return metric;
+  });
+}
+
+export function videoMetricValue(metric: string, seed: string, elapsedMs: number): number {
+  const views = viewsAt(seed, elapsedMs);
+  switch (metric) {
+    case 'total_video_impressions':
+    case 'post_impressions_unique':
+      return Math.floor(views * 1.4);
+    case 'total_video_avg_time_watched':
+    case 'post_video_avg_time_watched':
+      return views === 0 ? 0 : seeded(seed, 'watch', 3_000, 14_000);
+    case 'total_video_view_total_time':
+      return views * seeded(seed, 'watch', 3_000, 14_000);
+    case 'fb_reels_replay_count':
+      return Math.floor(views * 0.1);
+    default:
+      return views;
+  }
 }
 
 export type ReactionCounts = { like: number; love: number; wow: number; haha: number; sorry: number; anger: number };

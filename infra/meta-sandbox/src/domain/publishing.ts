@@ -97,7 +97,8 @@ export function parseJson(text: string, name: string): unknown {
   }
 }
 
-function userTags(params: Params): UserTag[] {
+/** `user_tags` on images (feed and carousel) need `x` and `y`; on stories and reels they are optional. */
+function userTags(params: Params, needsPosition = false): UserTag[] {
   const raw = params.user_tags;
   if (raw === undefined || raw === '') return [];
   const parsed: unknown = typeof raw === 'string' ? parseJson(raw, 'user_tags') : raw;
@@ -112,6 +113,9 @@ function userTags(params: Params): UserTag[] {
       if (value !== undefined && (typeof value !== 'number' || value < 0 || value > 1)) {
         throw errors.invalidParameter(`User tag ${axis} must be a number between 0 and 1`);
       }
+    }
+    if (needsPosition && (tag.x === undefined || tag.y === undefined)) {
+      throw errors.invalidParameter(`User tag ${tag.username} on an image needs x and y (0-1).`);
     }
     return { username: tag.username, x: tag.x as number | undefined, y: tag.y as number | undefined };
   });
@@ -130,22 +134,34 @@ export function checkCaption(caption: string): void {
   if (mentions > MAX_MENTIONS) throw errors.tooManyTags(mentions, '@mentions');
 }
 
+/** Collaborator problems answer 100/2207018 (invalid collaborators), whatever the rule broken. */
 function collaborators(params: Params): string[] {
   const names = list(params, 'collaborators');
   if (names.length > MAX_COLLABORATORS) {
-    throw errors.invalidParameter(`At most ${MAX_COLLABORATORS} collaborators can be invited (got ${names.length}).`);
+    throw errors.invalidCollaborators(`At most ${MAX_COLLABORATORS} collaborators can be invited (got ${names.length}).`);
   }
+  const prefixed = names.find((name) => name.startsWith('@'));
+  if (prefixed !== undefined) throw errors.invalidCollaborators(`Collaborators are usernames without a leading @ (got ${prefixed}).`);
   return names;
 }
 
-function feedExtras(params: Params): FeedExtras {
-  const altText = str(params, 'alt_text');
-  if (altText !== undefined && altText.length > MAX_ALT_TEXT) {
-    throw errors.invalidParameter(`alt_text is limited to ${MAX_ALT_TEXT} characters.`);
-  }
+/** `alt_text` is for images only (feed and carousel images): reels, stories and videos refuse it. */
+function forbidAltText(params: Params, where: string): void {
+  if (str(params, 'alt_text') !== undefined) throw errors.invalidParameter(`alt_text is only supported on images, not on ${where}.`);
+}
+
+function feedExtras(params: Params, kind: 'image' | 'reel' | 'carousel'): FeedExtras {
+  if (kind !== 'image') forbidAltText(params, kind === 'reel' ? 'reels' : 'the carousel container (put it on each image)');
+  const altText = altTextOf(params);
   const locationId = str(params, 'location_id');
   if (locationId !== undefined && !/^\d+$/.test(locationId)) throw errors.invalidParameter('location_id must be a Page id');
-  return { collaborators: collaborators(params), userTags: userTags(params), locationId, altText };
+  return { collaborators: collaborators(params), userTags: userTags(params, kind === 'image'), locationId, altText };
+}
+
+function altTextOf(params: Params): string | undefined {
+  const altText = str(params, 'alt_text');
+  if (altText !== undefined && altText.length > MAX_ALT_TEXT) throw errors.invalidParameter(`alt_text is limited to ${MAX_ALT_TEXT} characters.`);
+  return altText;
 }
 
 function caption(params: Params): string | undefined {
@@ -177,8 +193,12 @@ export function parseContainerRequest(params: Params, context: { accountType: Ac
 
   if (isCarouselItem) {
     forbid(params, ['caption'], 'carousel items (put the caption on the carousel)');
-    forbid(params, ['collaborators'], 'carousel items (collaborators go on the carousel container)');
+    if (str(params, 'collaborators') !== undefined) {
+      throw errors.invalidCollaborators('Collaborators go on the carousel container, not on its items.');
+    }
+    forbid(params, ['location_id'], 'carousel items (put it on the carousel container)');
     if (mediaType === 'VIDEO') {
+      forbidAltText(params, 'videos');
       if (!videoUrl && !resumable) throw errors.missingParameter('video_url');
       return { kind: 'carousel-item', videoUrl, userTags: userTags(params), resumable };
     }
@@ -186,7 +206,7 @@ export function parseContainerRequest(params: Params, context: { accountType: Ac
       throw errors.unknownMediaType(`media_type ${mediaType} cannot be a carousel item; use IMAGE (default) or VIDEO.`);
     }
     if (!imageUrl) throw errors.missingParameter('image_url');
-    return { kind: 'carousel-item', imageUrl, userTags: userTags(params), altText: str(params, 'alt_text'), resumable: false };
+    return { kind: 'carousel-item', imageUrl, userTags: userTags(params, true), altText: altTextOf(params), resumable: false };
   }
 
   switch (mediaType) {
@@ -194,7 +214,7 @@ export function parseContainerRequest(params: Params, context: { accountType: Ac
     case 'IMAGE': {
       if (videoUrl) throw errors.unknownMediaType('video_url needs media_type=REELS (feed videos are published as reels).');
       if (!imageUrl) throw errors.missingParameter('image_url');
-      return { kind: 'image', imageUrl, caption: caption(params), ...feedExtras(params) };
+      return { kind: 'image', imageUrl, caption: caption(params), ...feedExtras(params, 'image') };
     }
     case 'VIDEO':
       throw errors.unknownMediaType(
@@ -215,7 +235,7 @@ export function parseContainerRequest(params: Params, context: { accountType: Ac
         audioName: str(params, 'audio_name'),
         trialStrategy: trialStrategy(params),
         resumable,
-        ...feedExtras(params),
+        ...feedExtras(params, 'reel'),
       };
     }
     case 'STORIES': {
@@ -223,6 +243,8 @@ export function parseContainerRequest(params: Params, context: { accountType: Ac
         throw errors.invalidParameter('Stories can only be published by Instagram business accounts, not creator accounts.');
       }
       forbid(params, ['caption'], 'stories');
+      if (str(params, 'collaborators') !== undefined) throw errors.invalidCollaborators('Stories cannot have collaborators.');
+      forbidAltText(params, 'stories');
       if (imageUrl && videoUrl) throw errors.invalidParameter('A story takes either image_url or video_url, not both.');
       if (!imageUrl && !videoUrl && !resumable) throw errors.missingParameter('image_url or video_url');
       return { kind: 'story', imageUrl, videoUrl, userTags: userTags(params), resumable };
@@ -231,7 +253,7 @@ export function parseContainerRequest(params: Params, context: { accountType: Ac
       const children = list(params, 'children');
       if (children.length < CAROUSEL_MIN || children.length > CAROUSEL_MAX) throw errors.carouselSize(children.length);
       if (new Set(children).size !== children.length) throw errors.invalidParameter('A carousel cannot use the same child twice.');
-      const extras = feedExtras(params);
+      const extras = feedExtras(params, 'carousel');
       return { kind: 'carousel', children, caption: caption(params), collaborators: extras.collaborators, locationId: extras.locationId };
     }
     default:
@@ -250,7 +272,7 @@ function trialStrategy(params: Params): 'MANUAL' | 'SS_PERFORMANCE' | undefined 
   return strategy;
 }
 
-export type ContainerStatusCode = 'IN_PROGRESS' | 'FINISHED' | 'PUBLISHED' | 'ERROR' | 'EXPIRED';
+export type ContainerStatusCode = 'IN_PROGRESS' | 'FINISHED' | 'PUBLISHED' | 'ERROR' | 'EXPIRED' | '';
 
 export type ContainerTimeline = {
   readonly createdAt: number;
@@ -258,12 +280,13 @@ export type ContainerTimeline = {
   readonly readyAt: number | undefined;
   readonly publishedAt?: number | undefined;
   readonly errorSubcode?: number | undefined;
+  readonly emptyStatusCode?: boolean | undefined;
 };
 
 export function containerStatus(container: ContainerTimeline, now: number): { statusCode: ContainerStatusCode; status: string } {
   if (container.publishedAt !== undefined) return { statusCode: 'PUBLISHED', status: 'Published: Media has been published.' };
   if (container.errorSubcode !== undefined) {
-    return { statusCode: 'ERROR', status: `Error: Media upload has failed with error code ${container.errorSubcode}` };
+    return { statusCode: container.emptyStatusCode === true ? '' : 'ERROR', status: `Error: Media upload has failed with error code ${container.errorSubcode}` };
   }
   if (now >= container.createdAt + CONTAINER_TTL_MS) {
     return { statusCode: 'EXPIRED', status: 'Expired: Media was not published within 24 hours.' };

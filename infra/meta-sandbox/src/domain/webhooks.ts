@@ -8,8 +8,8 @@ export type WebhookPayload = {
   entry: { id: string; time: number; changes: { field: string; value: unknown }[] }[];
 };
 
-export function webhookPayload(object: WebhookObject, entryId: string, timeMs: number, field: string, value: unknown): WebhookPayload {
-  return { object, entry: [{ id: entryId, time: Math.floor(timeMs / 1000), changes: [{ field, value }] }] };
+export function webhookEntry(entryId: string, timeMs: number, field: string, value: unknown): WebhookPayload['entry'][number] {
+  return { id: entryId, time: Math.floor(timeMs / 1000), changes: [{ field, value }] };
 }
 
 /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(raw body, app secret)>` (and the legacy SHA-1 header). */

@@ -216,8 +216,9 @@ export function controlRoutes(app: FastifyInstance, ctx: SandboxContext, operati
   app.post<{ Params: { id: string } }>('/_sandbox/containers/:id/fail', async (request) => {
     const container = store.containers.get(request.params.id);
     if (!container) throw new ControlProblem(404, `unknown container ${request.params.id}`);
-    const body = z.object({ subcode: z.number().int().default(2207001) }).parse(request.body ?? {});
+    const body = z.object({ subcode: z.number().int().default(2207001), emptyStatusCode: z.boolean().default(false) }).parse(request.body ?? {});
     container.errorSubcode = body.subcode;
+    container.emptyStatusCode = body.emptyStatusCode;
     return { id: container.id, ...containerStatus(timelineOf(ctx, container), clock.now()) };
   });
 
@@ -249,6 +250,11 @@ export function controlRoutes(app: FastifyInstance, ctx: SandboxContext, operati
     return reply.code(201).send({ success: true, appId: owner.id });
   });
   app.get('/_sandbox/webhooks/deliveries', async () => ({ deliveries: ctx.webhooks.deliveries() }));
+  app.post<{ Params: { id: string } }>('/_sandbox/webhooks/deliveries/:id/repeat', async (request) => {
+    const delivery = await ctx.webhooks.repeat(Number(request.params.id));
+    if (!delivery) throw new ControlProblem(404, `no delivery ${request.params.id}`);
+    return delivery;
+  });
   app.delete('/_sandbox/webhooks/deliveries', async () => {
     ctx.webhooks.clear();
     return { cleared: true };

@@ -3,9 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../context.ts';
 import { errors } from '../domain/errors.ts';
 import { parseFields, type FieldSpec } from '../domain/fields.ts';
-import type { LoginKind, Params } from '../domain/publishing.ts';
+import { str, type LoginKind, type Params } from '../domain/publishing.ts';
 import { evaluateToken, tokenKindOf, type TokenRecord } from '../domain/tokens.ts';
-import { appUsageHeader, businessUsageHeader, createUsageCounter } from '../domain/usage.ts';
+import { appUsageHeader, businessUsageHeader, createUsageCounter, percentOf } from '../domain/usage.ts';
 import type { App, InstagramAccount, Page } from '../state/store.ts';
 
 /**
@@ -82,11 +82,18 @@ function meterApp(ctx: SandboxContext, reply: FastifyReply, appId: string): void
     ctx.store.appUsage.set(appId, counter);
   }
   const count = counter.record(now);
-  reply.header('x-app-usage', appUsageHeader(count, ctx.settings.appCallBudget));
+  if (percentOf(count, ctx.settings.appCallBudget) >= ctx.settings.usageHeadersFromPercent) {
+    reply.header('x-app-usage', appUsageHeader(count, ctx.settings.appCallBudget));
+  }
   if (count > ctx.settings.appCallBudget) throw errors.rateLimited(4);
 }
 
-/** Business use case usage per Instagram account or Page; past the budget: 80002 (IG), 80001/32 (Pages). */
+/**
+ * Meta's split: Instagram calls count against the account's business use case (80002) and Page calls with a
+ * Page token against the Page's (80001), both reported in `X-Business-Use-Case-Usage` instead of the platform's
+ * `X-App-Usage`; Page calls with a user token stay on platform limits (32 past the Page's budget, no BUC header).
+ * Headers appear only once the usage reaches `usageHeadersFromPercent`.
+ */
 export function meterBusiness(ctx: SandboxContext, reply: FastifyReply, token: TokenRecord, type: 'instagram' | 'pages', objectId: string): void {
   const now = ctx.clock.now();
   let counter = ctx.store.businessUsage.get(objectId);
@@ -97,8 +104,15 @@ export function meterBusiness(ctx: SandboxContext, reply: FastifyReply, token: T
   const count = counter.record(now);
   const budget = ctx.settings.businessCallBudget;
   const over = count > budget;
-  reply.header('x-business-use-case-usage', businessUsageHeader(objectId, type, count, budget, over ? counter.minutesToRegain(now) : 0));
-  if (over) throw errors.rateLimited(type === 'instagram' ? 80002 : token.kind === 'facebook-page' ? 80001 : 32);
+  if (type === 'pages' && token.kind !== 'facebook-page') {
+    if (over) throw errors.rateLimited(32);
+    return;
+  }
+  reply.removeHeader('x-app-usage');
+  if (percentOf(count, budget) >= ctx.settings.usageHeadersFromPercent) {
+    reply.header('x-business-use-case-usage', businessUsageHeader(objectId, type, count, budget, over ? counter.minutesToRegain(now) : 0));
+  }
+  if (over) throw errors.rateLimited(type === 'instagram' ? 80002 : 80001);
 }
 
 export function meId(token: TokenRecord, id: string): string {
@@ -106,11 +120,18 @@ export function meId(token: TokenRecord, id: string): string {
   return token.kind === 'facebook-page' ? (token.pageId ?? id) : token.subjectId;
 }
 
+/**
+ * The scopes each kind of Instagram call needs, per login. Publishing through Facebook Login needs
+ * `instagram_basic`, `instagram_content_publish` and `pages_read_engagement` together (the publishing guide's list).
+ */
 const INSTAGRAM_SCOPES = {
-  basic: { facebook: 'instagram_basic', instagram: 'instagram_business_basic' },
-  publish: { facebook: 'instagram_content_publish', instagram: 'instagram_business_content_publish' },
-  insights: { facebook: 'instagram_manage_insights', instagram: 'instagram_business_manage_insights' },
-  comments: { facebook: 'instagram_manage_comments', instagram: 'instagram_business_manage_comments' },
+  basic: { facebook: ['instagram_basic'], instagram: ['instagram_business_basic'] },
+  publish: {
+    facebook: ['instagram_basic', 'instagram_content_publish', 'pages_read_engagement'],
+    instagram: ['instagram_business_basic', 'instagram_business_content_publish'],
+  },
+  insights: { facebook: ['instagram_manage_insights'], instagram: ['instagram_business_manage_insights'] },
+  comments: { facebook: ['instagram_manage_comments'], instagram: ['instagram_business_manage_comments'] },
 } as const;
 
 export type InstagramNeed = keyof typeof INSTAGRAM_SCOPES;
@@ -120,8 +141,9 @@ export function loginOf(token: TokenRecord): LoginKind {
 }
 
 export function requireInstagramScope(token: TokenRecord, need: InstagramNeed): void {
-  const scope = INSTAGRAM_SCOPES[need][loginOf(token)];
-  if (!token.scopes.includes(scope)) throw errors.permission(10, scope);
+  for (const scope of INSTAGRAM_SCOPES[need][loginOf(token)]) {
+    if (!token.scopes.includes(scope)) throw errors.permission(10, scope);
+  }
 }
 
 /**
@@ -192,11 +214,40 @@ export function publicBase(ctx: SandboxContext, request: FastifyRequest): string
   return ctx.settings.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
 }
 
-export function pageOf<T>(items: readonly T[], params: Params): { data: T[]; paging?: { cursors: { before: string; after: string }; next?: string } } {
+/**
+ * Meta's cursor paging. With `request`, a page that has more after it carries `paging.next`: this URL with the
+ * `after` cursor replaced, which a client follows until it is absent.
+ */
+export function pageOf<T>(
+  items: readonly T[],
+  params: Params,
+  request?: { base: string; url: string },
+): { data: T[]; paging?: { cursors: { before: string; after: string }; next?: string } } {
   const limit = Math.min(100, Math.max(1, Number(params.limit ?? 25) || 25));
   const after = typeof params.after === 'string' ? Number(Buffer.from(params.after, 'base64url').toString()) || 0 : 0;
   const data = items.slice(after, after + limit);
   if (data.length === 0) return { data };
   const cursor = (index: number) => Buffer.from(String(index)).toString('base64url');
-  return { data, paging: { cursors: { before: cursor(after), after: cursor(after + data.length) } } };
+  const cursors = { before: cursor(after), after: cursor(after + data.length) };
+  if (request === undefined || after + data.length >= items.length) return { data, paging: { cursors } };
+  const next = new URL(request.url, request.base);
+  next.searchParams.set('after', cursors.after);
+  return { data, paging: { cursors, next: next.toString() } };
+}
+
+/**
+ * `since` / `until` (unix seconds, or anything Date.parse reads) as reads of recent media and posts take them:
+ * what a client uses to find out whether an unclear write happened. Bounds are inclusive.
+ */
+export function timeRange(params: Params): (at: number) => boolean {
+  const bound = (name: string): number | undefined => {
+    const raw = str(params, name);
+    if (raw === undefined) return undefined;
+    const value = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+    if (Number.isNaN(value)) throw errors.invalidParameter(`Param ${name} must be a unix timestamp or a date`);
+    return value;
+  };
+  const since = bound('since');
+  const until = bound('until');
+  return (at) => (since === undefined || at >= since) && (until === undefined || at <= until);
 }

@@ -3,7 +3,10 @@ import type { SandboxContext } from '../context.ts';
 import { DAY } from '../domain/clock.ts';
 import { errors } from '../domain/errors.ts';
 import {
+  FACEBOOK_LOGIN_ONLY_METRICS,
   facebookPostCounts,
+  resolveVideoMetrics,
+  videoMetricValue,
   instagramMetricValue,
   metricTitle,
   resolveFacebookMetrics,
@@ -14,7 +17,7 @@ import { list } from '../domain/publishing.ts';
 import { authenticate, instagramAccess, pageAccess, readParams } from './graph-access.ts';
 import { visibleMedia } from './instagram.ts';
 
-/** `GET /{ig-media-id}/insights` and `GET /{page-post-id}/insights`. */
+/** `GET /{ig-media-id}/insights`, `GET /{page-post-id}/insights` and `GET /{video-id}/video_insights`. */
 export function insightsRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   app.get<{ Params: { id: string } }>('/:id/insights', { config: { operation: 'insights' } }, async (request, reply) => {
     const params = readParams(request);
@@ -49,13 +52,21 @@ export function insightsRoutes(app: FastifyInstance, ctx: SandboxContext): void 
     }
 
     const media = visibleMedia(ctx, id, 'get');
-    instagramAccess(ctx, reply, token, media.igUserId, 'get', 'insights');
+    const { login } = instagramAccess(ctx, reply, token, media.igUserId, 'get', 'insights');
     if (media.parentId !== undefined) throw errors.invalidParameter('Insights are not available for carousel children.');
     const metrics = resolveInstagramMetrics(requested, media.productType);
-    const elapsed = media.productType === 'STORY' ? Math.min(now - media.publishedAt, DAY) : now - media.publishedAt;
-    if (media.productType === 'STORY' && instagramMetricValue('reach', media.id, elapsed) < 5) throw errors.notEnoughViewers();
-    // Fresh media has no data yet: Meta answers an empty list rather than zeros.
-    if (viewsAt(media.id, elapsed) === 0) return { data: [] };
+    const facebookOnly = metrics.find((metric) => FACEBOOK_LOGIN_ONLY_METRICS.has(metric));
+    if (login === 'instagram' && facebookOnly !== undefined) {
+      throw errors.invalidParameter(`The ${facebookOnly} metric is only available with Facebook Login.`);
+    }
+    const age = now - media.publishedAt;
+    if (media.productType === 'STORY' && age > DAY) {
+      throw errors.invalidParameter('Insights for stories are only available for 24 hours after posting.');
+    }
+    if (media.productType === 'STORY' && instagramMetricValue('reach', media.id, age) < 5) throw errors.notEnoughViewers();
+    // Data lags: for the first hours Meta answers an empty list, not zeros.
+    if (age < ctx.settings.insightsDelayMs || viewsAt(media.id, age) === 0) return { data: [] };
+    const elapsed = age;
     return {
       data: metrics.map((name) => ({
         name,
@@ -63,6 +74,30 @@ export function insightsRoutes(app: FastifyInstance, ctx: SandboxContext): void 
         values: [{ value: instagramMetricValue(name, media.id, elapsed, media.commentIds.length) }],
         ...metricTitle(name),
         id: `${media.id}/insights/${name}/lifetime`,
+      })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/:id/video_insights', { config: { operation: 'pages.video-insights' } }, async (request, reply) => {
+    const params = readParams(request);
+    const token = authenticate(ctx, request, reply, params);
+    const video = ctx.store.videos.get(request.params.id);
+    if (!video || video.deletedAt !== undefined || video.purpose === 'story') throw errors.unsupported('get', request.params.id);
+    pageAccess(ctx, reply, token, video.pageId, 'get', { scopes: ['read_insights'] });
+    const kind = video.purpose === 'reel' ? 'reel' : 'video';
+    const metrics = resolveVideoMetrics(list(params, 'metric'), kind);
+    const post = video.postId === undefined ? undefined : ctx.store.posts.get(video.postId);
+    const now = ctx.clock.now();
+    const age = post === undefined || !post.published ? 0 : now - Math.max(post.publishAt, video.processedAt ?? now);
+    if (age < ctx.settings.insightsDelayMs) return { data: [] };
+    return {
+      data: metrics.map((name) => ({
+        name,
+        period: 'lifetime',
+        values: [{ value: videoMetricValue(name, video.id, age) }],
+        title: name.replace(/_/g, ' '),
+        description: `Lifetime ${name.replace(/_/g, ' ')} (Meta sandbox)`,
+        id: `${video.id}/video_insights/${name}/lifetime`,
       })),
     };
   });

@@ -16,7 +16,7 @@ import {
 } from '../domain/publishing.ts';
 import type { TokenRecord } from '../domain/tokens.ts';
 import type { FetchedMedia } from '../plugins/media-fetcher.ts';
-import type { Container, InstagramAccount, InstagramMedia } from '../state/store.ts';
+import { recentTimes, type Container, type InstagramAccount, type InstagramMedia } from '../state/store.ts';
 import {
   authenticate,
   instagramAccess,
@@ -26,6 +26,7 @@ import {
   publicBase,
   readParams,
   requestedFields,
+  timeRange,
 } from './graph-access.ts';
 import { DEFAULT_UPLOAD_VERSION } from './pages.ts';
 
@@ -82,7 +83,7 @@ export function timelineOf(ctx: SandboxContext, container: Container): Container
     errorSubcode ??= child.errorSubcode;
     readyAt = readyAt === undefined || child.readyAt === undefined ? undefined : Math.max(readyAt, child.readyAt);
   }
-  return { createdAt: container.createdAt, readyAt, errorSubcode, publishedAt: container.publishedAt };
+  return { createdAt: container.createdAt, readyAt, errorSubcode, emptyStatusCode: container.emptyStatusCode, publishedAt: container.publishedAt };
 }
 
 export function renderContainer(ctx: SandboxContext, container: Container, fields: readonly FieldSpec[] | undefined) {
@@ -223,6 +224,12 @@ export function instagramRoutes(app: FastifyInstance, ctx: SandboxContext): void
     const { account, login } = instagramAccess(ctx, reply, token, igUserId, 'post', 'publish');
     const containerRequest = parseContainerRequest(params, { accountType: account.accountType, login });
     const now = ctx.clock.now();
+    const locationId = 'locationId' in containerRequest ? containerRequest.locationId : undefined;
+    if (locationId !== undefined && ctx.store.pages.get(locationId)?.location === undefined) {
+      throw errors.invalidParameter(`location_id ${locationId} is not a Page with location data.`);
+    }
+    const created = recentTimes(ctx.store.containerLog, account.id, now, DAY);
+    if (created.length >= ctx.settings.containersPerDay) throw errors.containerCap(ctx.settings.containersPerDay);
 
     if (containerRequest.kind === 'carousel') {
       for (const childId of containerRequest.children) {
@@ -267,6 +274,7 @@ export function instagramRoutes(app: FastifyInstance, ctx: SandboxContext): void
       usedByCarousel: undefined,
     };
     ctx.store.containers.set(container.id, container);
+    created.push(now);
     if (resumable) {
       return { id: container.id, uri: `${publicBase(ctx, request)}/ig-api-upload/${request.params.version ?? DEFAULT_UPLOAD_VERSION}/${container.id}` };
     }
@@ -293,6 +301,7 @@ export function instagramRoutes(app: FastifyInstance, ctx: SandboxContext): void
       case 'EXPIRED':
         throw errors.containerExpired();
       case 'ERROR':
+      case '':
         throw new GraphError({ code: -1, subcode: timelineOf(ctx, container).errorSubcode, isTransient: false, message: status.status });
       case 'IN_PROGRESS':
         throw errors.notReady();
@@ -330,12 +339,14 @@ export function instagramRoutes(app: FastifyInstance, ctx: SandboxContext): void
     const { account } = instagramAccess(ctx, reply, token, meId(token, request.params.id), 'get', 'basic');
     const now = ctx.clock.now();
     const fields = requestedFields(params);
+    const inRange = timeRange(params);
     const items = [...ctx.store.media.values()]
       .filter((media) => media.igUserId === account.id && media.parentId === undefined && media.deletedAt === undefined)
       .filter((media) => (which === 'stories' ? media.productType === 'STORY' && now - media.publishedAt < DAY : media.productType !== 'STORY'))
+      .filter((media) => inRange(media.publishedAt))
       .sort((a, b) => b.publishedAt - a.publishedAt || b.id.localeCompare(a.id))
       .map((media) => renderMedia(ctx, media, fields));
-    return pageOf(items, params);
+    return pageOf(items, params, { base: publicBase(ctx, request), url: request.url });
   };
   app.get<WithId>('/:id/media', { config: { operation: 'instagram.media.list' } }, listMedia('media'));
   app.get<WithId>('/:id/stories', { config: { operation: 'instagram.media.list' } }, listMedia('stories'));

@@ -224,6 +224,71 @@ function sendHtml(reply: FastifyReply, result: string | DialogCheck) {
   throw new Error('dialog rendered nothing');
 }
 
+/**
+ * graph.facebook.com/{ver}/oauth/access_token: code exchange, long-lived exchange and app tokens. Meta documents
+ * a GET; standard OAuth clients (simple-oauth2, hence @fastify/oauth2) POST a form and may send the client
+ * credentials as HTTP Basic, so both are taken.
+ */
+function facebookAccessToken(ctx: SandboxContext, request: FastifyRequest) {
+  const params = withBasicCredentials(request, readParams(request));
+  const client = checkClient(ctx, params);
+  const now = ctx.clock.now();
+  switch (str(params, 'grant_type')) {
+    case 'fb_exchange_token': {
+      const source = ctx.store.tokens.get(str(params, 'fb_exchange_token') ?? '');
+      if (!source || source.kind !== 'facebook-user') throw errors.unparseableToken();
+      if (source.appId !== client.id) throw errors.invalidParameter('The token was issued for another app.');
+      const verdict = evaluateToken(source, now);
+      if (!verdict.valid) throw errors.token(verdict.subcode, verdict.message);
+      const token = issueUserToken(ctx.store, now, {
+        kind: 'facebook-user',
+        appId: client.id,
+        subjectId: source.subjectId,
+        scopes: source.scopes,
+        declinedScopes: source.declinedScopes,
+        targetIds: source.targetIds,
+        longLived: true,
+        dataAccessExpiresAt: source.dataAccessExpiresAt,
+      });
+      return tokenResponse(token, now);
+    }
+    case 'client_credentials':
+      return { access_token: `${client.id}|${client.secret}`, token_type: 'bearer' };
+    case undefined:
+    case 'authorization_code': {
+      const code = redeemCode(ctx, params, 'facebook', client);
+      const token = issueUserToken(ctx.store, now, {
+        kind: 'facebook-user',
+        appId: client.id,
+        subjectId: code.subjectId,
+        scopes: code.scopes,
+        declinedScopes: code.declinedScopes,
+        targetIds: code.targetIds,
+        longLived: false,
+      });
+      return tokenResponse(token, now);
+    }
+    default:
+      throw errors.invalidParameter(`Unsupported grant_type ${str(params, 'grant_type')}`);
+  }
+}
+
+/** `Authorization: Basic base64(client_id:client_secret)` as RFC 6749 §2.3.1 allows, when the form has none. */
+function withBasicCredentials(request: FastifyRequest, params: Params): Params {
+  const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  if (!match || str(params, 'client_id') !== undefined) return params;
+  const decoded = Buffer.from(match[1] ?? '', 'base64').toString();
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return params;
+  const unescape = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+  return { ...params, client_id: unescape(decoded.slice(0, colon)), client_secret: unescape(decoded.slice(colon + 1)) };
+}
+
+/** The form-encoded POST of the Facebook code exchange; only under a version (see app.ts). */
+export function facebookCodeExchangeRoutes(app: FastifyInstance, ctx: SandboxContext): void {
+  app.post('/oauth/access_token', { config: { operation: 'facebook.access-token' } }, async (request) => facebookAccessToken(ctx, request));
+}
+
 /** Routes served with and without a `/{version}` prefix (graph.facebook.com, graph.instagram.com, www.facebook.com). */
 export function loginGraphRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   app.get('/dialog/oauth', { config: { operation: 'facebook.dialog' } }, async (request, reply) =>
@@ -268,49 +333,7 @@ export function loginGraphRoutes(app: FastifyInstance, ctx: SandboxContext): voi
     return reply.redirect(redirectWith(check.redirectUri, { code, state }, '_=_'));
   });
 
-  app.get('/oauth/access_token', { config: { operation: 'facebook.access-token' } }, async (request) => {
-    const params = readParams(request);
-    const client = checkClient(ctx, params);
-    const now = ctx.clock.now();
-    switch (str(params, 'grant_type')) {
-      case 'fb_exchange_token': {
-        const source = ctx.store.tokens.get(str(params, 'fb_exchange_token') ?? '');
-        if (!source || source.kind !== 'facebook-user') throw errors.unparseableToken();
-        if (source.appId !== client.id) throw errors.invalidParameter('The token was issued for another app.');
-        const verdict = evaluateToken(source, now);
-        if (!verdict.valid) throw errors.token(verdict.subcode, verdict.message);
-        const token = issueUserToken(ctx.store, now, {
-          kind: 'facebook-user',
-          appId: client.id,
-          subjectId: source.subjectId,
-          scopes: source.scopes,
-          declinedScopes: source.declinedScopes,
-          targetIds: source.targetIds,
-          longLived: true,
-          dataAccessExpiresAt: source.dataAccessExpiresAt,
-        });
-        return tokenResponse(token, now);
-      }
-      case 'client_credentials':
-        return { access_token: `${client.id}|${client.secret}`, token_type: 'bearer' };
-      case undefined:
-      case 'authorization_code': {
-        const code = redeemCode(ctx, params, 'facebook', client);
-        const token = issueUserToken(ctx.store, now, {
-          kind: 'facebook-user',
-          appId: client.id,
-          subjectId: code.subjectId,
-          scopes: code.scopes,
-          declinedScopes: code.declinedScopes,
-          targetIds: code.targetIds,
-          longLived: false,
-        });
-        return tokenResponse(token, now);
-      }
-      default:
-        throw errors.invalidParameter(`Unsupported grant_type ${str(params, 'grant_type')}`);
-    }
-  });
+  app.get('/oauth/access_token', { config: { operation: 'facebook.access-token' } }, async (request) => facebookAccessToken(ctx, request));
 
   app.get('/debug_token', { config: { operation: 'facebook.debug-token' } }, async (request, reply) => {
     const params = readParams(request);

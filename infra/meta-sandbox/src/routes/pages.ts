@@ -6,8 +6,8 @@ import { selectFields, type FieldSpec } from '../domain/fields.ts';
 import { facebookPostCounts } from '../domain/insights.ts';
 import { checkVideoDuration, bool, list, parseJson, str, type Params } from '../domain/publishing.ts';
 import type { FetchedMedia } from '../plugins/media-fetcher.ts';
-import type { PagePost, PagePostKind, PageVideo } from '../state/store.ts';
-import { authenticate, pageAccess, pageOf, publicBase, readParams, requestedFields } from './graph-access.ts';
+import { recentTimes, type PagePost, type PagePostKind, type PageVideo } from '../state/store.ts';
+import { authenticate, pageAccess, pageOf, publicBase, readParams, requestedFields, timeRange } from './graph-access.ts';
 
 /**
  * Facebook Page publishing: feed posts (text, link, scheduled, multi-photo), photos, videos, reels
@@ -101,6 +101,14 @@ function videoStatus(ctx: SandboxContext, video: PageVideo) {
   const processed = video.processedAt !== undefined && now >= video.processedAt;
   const post = video.postId ? ctx.store.posts.get(video.postId) : undefined;
   const published = post !== undefined && post.published && processed;
+  if (video.uploadFailed) {
+    return {
+      video_status: 'upload_failed',
+      uploading_phase: { status: 'error', errors: [{ code: 6000, message: video.uploadFailed }] },
+      processing_phase: { status: 'not_started' },
+      publishing_phase: { status: 'not_started' },
+    };
+  }
   if (video.error) {
     return {
       video_status: 'error',
@@ -109,8 +117,19 @@ function videoStatus(ctx: SandboxContext, video: PageVideo) {
       publishing_phase: { status: 'not_started' },
     };
   }
+  // An upload session that was never finished dies after a day, like a container.
+  if (post === undefined && video.purpose !== 'video' && now >= video.createdAt + DAY) {
+    return {
+      video_status: 'expired',
+      uploading_phase: { status: uploaded ? 'complete' : 'not_started' },
+      processing_phase: { status: 'not_started' },
+      publishing_phase: { status: 'not_started' },
+    };
+  }
+  // Meta's video_status values: uploading, upload_complete, processing, ready, error, expired, upload_failed.
+  const status = !uploaded ? 'uploading' : video.processedAt === undefined ? 'upload_complete' : processed ? 'ready' : 'processing';
   return {
-    video_status: !uploaded ? 'upload_pending' : processed ? 'ready' : 'processing',
+    video_status: status,
     uploading_phase: { status: uploaded ? 'complete' : 'not_started', bytes_transferred: video.probe ? 1 : 0 },
     processing_phase: { status: !uploaded || video.processedAt === undefined ? 'not_started' : processed ? 'complete' : 'in_progress' },
     publishing_phase: {
@@ -209,12 +228,13 @@ export function notifyFeed(ctx: SandboxContext, post: PagePost, verb: 'add' | 'r
   );
 }
 
-function scheduledTime(params: Params, now: number): number | undefined {
+/** Native scheduling: posts 10 minutes to 30 days ahead, reels up to 29 days. */
+function scheduledTime(params: Params, now: number, maxDays = 30): number | undefined {
   const raw = str(params, 'scheduled_publish_time');
   if (raw === undefined) return undefined;
   const at = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
-  if (!Number.isFinite(at) || at < now + 10 * MINUTE || at > now + 30 * DAY) {
-    throw errors.invalidParameter('The specified scheduled publish time is invalid: it must be between 10 minutes and 30 days from now.');
+  if (!Number.isFinite(at) || at < now + 10 * MINUTE || at > now + maxDays * DAY) {
+    throw errors.invalidParameter(`The specified scheduled publish time is invalid: it must be between 10 minutes and ${maxDays} days from now.`);
   }
   return at;
 }
@@ -283,11 +303,13 @@ export function pageRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     const page = pageAccess(ctx, reply, token, request.params.id, 'get', { scopes: ['pages_read_engagement'] });
     const now = ctx.clock.now();
     const fields = requestedFields(params);
+    const inRange = timeRange(params);
     const posts = [...ctx.store.posts.values()]
       .filter((post) => post.pageId === page.id && post.deletedAt === undefined && post.published && post.publishAt <= now && post.kind !== 'story')
+      .filter((post) => inRange(post.publishAt))
       .sort((a, b) => b.publishAt - a.publishAt || b.id.localeCompare(a.id))
       .map((post) => renderPost(ctx, post, fields));
-    return pageOf(posts, params);
+    return pageOf(posts, params, { base: publicBase(ctx, request), url: request.url });
   };
   for (const edge of ['feed', 'posts', 'published_posts']) {
     app.get<WithId>(`/:id/${edge}`, { config: { operation: 'pages.feed.list' } }, listPosts);
@@ -322,7 +344,7 @@ export function pageRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   app.post<WithId>('/:id/videos', { config: { operation: 'pages.videos.create' } }, async (request, reply) => {
     const params = readParams(request);
     const token = authenticate(ctx, request, reply, params);
-    const page = pageAccess(ctx, reply, token, request.params.id, 'post', { write: true, scopes: ['pages_manage_posts', 'publish_video'] });
+    const page = pageAccess(ctx, reply, token, request.params.id, 'post', { write: true, scopes: ['pages_manage_posts'] });
     const fileUrl = str(params, 'file_url');
     if (!fileUrl) throw errors.missingParameter('file_url');
     const media = await fetchVideo(ctx, fileUrl);
@@ -385,7 +407,7 @@ export function pageRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     if (purpose === 'reel' && state !== 'PUBLISHED' && state !== 'DRAFT' && state !== 'SCHEDULED') {
       throw errors.invalidParameter('video_state must be PUBLISHED, DRAFT or SCHEDULED.');
     }
-    const scheduled = state === 'SCHEDULED' ? scheduledTime(params, now) : undefined;
+    const scheduled = state === 'SCHEDULED' ? scheduledTime(params, now, purpose === 'reel' ? 29 : 30) : undefined;
     if (state === 'SCHEDULED' && scheduled === undefined) throw errors.missingParameter('scheduled_publish_time');
     const post = createPost(ctx, {
       pageId,
@@ -403,10 +425,15 @@ export function pageRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     app.post<{ Params: { id: string; version?: string } }>(path, { config: { operation } }, async (request, reply) => {
       const params = readParams(request);
       const token = authenticate(ctx, request, reply, params);
-      const scopes = purpose === 'reel' ? ['pages_manage_posts', 'publish_video'] : ['pages_manage_posts'];
-      const page = pageAccess(ctx, reply, token, request.params.id, 'post', { write: true, scopes });
+      // The current video and reels guides list no publish_video: pages_manage_posts is what they need.
+      const page = pageAccess(ctx, reply, token, request.params.id, 'post', { write: true, scopes: ['pages_manage_posts'] });
       switch (str(params, 'upload_phase')) {
         case 'start':
+          if (purpose === 'reel') {
+            const started = recentTimes(ctx.store.reelLog, page.id, ctx.clock.now(), DAY);
+            if (started.length >= ctx.settings.pageReelsPerDay) throw errors.pageReelCap(ctx.settings.pageReelsPerDay);
+            started.push(ctx.clock.now());
+          }
           return startVideo(page.id, purpose, publicBase(ctx, request), request.params.version ?? DEFAULT_UPLOAD_VERSION);
         case 'finish': {
           const post = finishVideo(page.id, params, purpose);

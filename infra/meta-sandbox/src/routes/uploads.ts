@@ -103,7 +103,11 @@ export function uploadRoutes(app: FastifyInstance, ctx: SandboxContext): void {
         if (!video || !canActOnPage(ctx, token, video.pageId)) throw new UploadError(`Unknown video ${request.params.id}.`, 'NotFoundError', 404);
         if (video.uploadedAt !== undefined) throw new UploadError('This video has already been uploaded.', 'InvalidRequestError');
         const media = await receiveBytes(ctx, request);
-        if (media.format !== 'mp4' && media.format !== 'mov') throw new UploadError(`Unsupported video format (${media.format}); use MP4 or MOV.`);
+        if (media.format !== 'mp4' && media.format !== 'mov') {
+          video.uploadFailed = `Unsupported video format (${media.format}); use MP4 or MOV.`;
+          throw new UploadError(video.uploadFailed);
+        }
+        video.uploadFailed = undefined;
         video.probe = media;
         video.uploadedAt = ctx.clock.now();
         return { success: true };

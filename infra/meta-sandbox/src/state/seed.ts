@@ -34,6 +34,7 @@ export const seedSchema = z.object({
               id: z.string().regex(/^\d+$/).optional(),
               name: z.string().min(1),
               category: z.string().default('Brand'),
+              location: z.object({ city: z.string(), country: z.string(), latitude: z.number(), longitude: z.number() }).optional(),
               instagram: instagramAccountSeed.optional(),
             }),
           )
@@ -88,7 +89,7 @@ export function applySeed(store: Store, input: SeedInput): SeedResult {
     for (const page of user.pages) {
       const pageId = page.id ?? store.ids.next('page');
       const instagramAccountId = page.instagram ? addInstagram(page.instagram, pageId) : undefined;
-      store.pages.set(pageId, { id: pageId, name: page.name, category: page.category, instagramAccountId, subscribedApps: new Map() });
+      store.pages.set(pageId, { id: pageId, name: page.name, category: page.category, location: page.location, instagramAccountId, subscribedApps: new Map() });
       pages.push({ id: pageId, name: page.name, instagramAccountId });
     }
     store.users.set(userId, {
@@ -139,6 +140,7 @@ export function devSeed(app: { id: string; secret: string; redirectUris: string[
             id: '1001000000000201',
             name: 'Postwire Bakery',
             category: 'Bakery',
+            location: { city: 'Lyon', country: 'France', latitude: 45.764, longitude: 4.8357 },
             instagram: { id: '17841400000000301', username: 'postwire.bakery', name: 'Postwire Bakery', accountType: 'BUSINESS', followersCount: 12_400 },
           },
           {

@@ -31,6 +31,8 @@ export type Page = {
   name: string;
   category: string;
   instagramAccountId: string | undefined;
+  /** A Page with a location can be an Instagram `location_id`. */
+  location: { city: string; country: string; latitude: number; longitude: number } | undefined;
   /** app id -> subscribed webhook fields (POST /{page}/subscribed_apps). */
   subscribedApps: Map<string, string[]>;
 };
@@ -69,6 +71,8 @@ export type Container = {
   readonly isVideo: boolean;
   readyAt: number | undefined;
   errorSubcode: number | undefined;
+  /** A failure seen in the wild: `status` names the error while `status_code` is empty. */
+  emptyStatusCode?: boolean | undefined;
   probe: MediaProbe | undefined;
   publishedAt: number | undefined;
   mediaId: string | undefined;
@@ -141,6 +145,8 @@ export type PageVideo = {
   processedAt: number | undefined;
   postId: string | undefined;
   error: string | undefined;
+  /** The bytes sent to the upload URL were refused (`video_status: upload_failed`). */
+  uploadFailed?: string | undefined;
   deletedAt: number | undefined;
 };
 
@@ -165,6 +171,10 @@ export function createStore() {
     videos: new Map<string, PageVideo>(),
     /** ig user id -> publish times (for the rolling 24 h quota). */
     publishLog: new Map<string, number[]>(),
+    /** ig user id -> container creation times (400 per rolling 24 h). */
+    containerLog: new Map<string, number[]>(),
+    /** page id -> reel start times (30 per rolling 24 h). */
+    reelLog: new Map<string, number[]>(),
     appUsage: new Map<string, UsageCounter>(),
     businessUsage: new Map<string, UsageCounter>(),
   };
@@ -175,6 +185,19 @@ export function resetStore(store: Store): void {
   for (const value of Object.values(store)) {
     if (value instanceof Map) value.clear();
   }
+}
+
+/**
+ * The times in a rolling-window log that are still inside `windowMs`, oldest dropped in place. Times are
+ * appended in clock order (the sandbox clock only moves forward), so the stale ones are a prefix.
+ */
+export function recentTimes(log: Map<string, number[]>, key: string, now: number, windowMs: number): number[] {
+  const times = log.get(key) ?? [];
+  let stale = 0;
+  while (stale < times.length && (times[stale] ?? 0) <= now - windowMs) stale += 1;
+  if (stale > 0) times.splice(0, stale);
+  log.set(key, times);
+  return times;
 }
 
 /** Finds what kind of object an id names, for the generic `/{id}` routes. */
