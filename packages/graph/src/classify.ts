@@ -3,7 +3,8 @@ import { GraphApiError, GraphNetworkError, GraphResponseError } from './errors.t
 /**
  * What a caller does about a failed Graph call, from Meta's code/subcode (shared/reference/meta-graph-api.md §5).
  * `ambiguous` is ours, not Meta's: a write that timed out or lost its connection after sending may have been
- * applied, so the caller reconciles (reads back) before deciding anything.
+ * applied, and so may a write Meta answered with code 1 or 2, any HTTP 5xx or 4/2207051 (all seen on posts that
+ * went live), so the caller reconciles (reads back) before deciding anything, never retrying blindly.
  */
 export type GraphErrorClass =
   | 'transient'
@@ -35,6 +36,7 @@ export type GraphErrorAction =
   | 'reconnect-account'
   | 'user-must-act-on-facebook'
   | 'request-permissions'
+  | 'regain-page-role'
   | 'fail'
   | 'back-off';
 
@@ -77,7 +79,7 @@ export const CLASS_POLICY: Readonly<Record<GraphErrorClass, Policy>> = {
   'token-invalid': { retryable: false, action: 'reconnect-account', accountProblem: true },
   'account-action-required': { retryable: false, action: 'user-must-act-on-facebook', accountProblem: true },
   'permission-missing': { retryable: false, action: 'request-permissions', accountProblem: true },
-  'page-role-lost': { retryable: false, action: 'fail', accountProblem: true },
+  'page-role-lost': { retryable: false, action: 'regain-page-role', accountProblem: true },
   'invalid-parameter': { retryable: false, action: 'fail', accountProblem: false },
   'bad-media': { retryable: false, action: 'fail', accountProblem: false },
   'account-restricted': { retryable: false, action: 'fail', accountProblem: true },
@@ -107,6 +109,8 @@ const BY_SUBCODE: ReadonlyMap<number, { class: GraphErrorClass; rule?: BadMediaR
   [2207010, { class: 'bad-media', rule: 'caption-too-long' }],
   [2207040, { class: 'bad-media', rule: 'too-many-tags' }],
   [2207057, { class: 'bad-media', rule: 'thumb-offset' }],
+  // -1/2207053: the upload failed for an unknown reason; only a new container helps (then publish again).
+  [2207053, { class: 'container-expired' }],
   [2207051, { class: 'account-restricted' }],
   [2207050, { class: 'account-restricted' }],
   // -1/2207073: deleting media this login or media kind cannot delete. Code -1 alone means "unknown, retry",
@@ -115,7 +119,7 @@ const BY_SUBCODE: ReadonlyMap<number, { class: GraphErrorClass; rule?: BadMediaR
 ]);
 
 /** Codes alone, when no subcode above matched. */
-function byCode(code: number, subcode: number | undefined): { class: GraphErrorClass; rule?: BadMediaRule } | undefined {
+function byCode(code: number, subcode: number | undefined, write: boolean): { class: GraphErrorClass; rule?: BadMediaRule } | undefined {
   switch (code) {
     case 1:
     case 2:
@@ -134,14 +138,18 @@ function byCode(code: number, subcode: number | undefined): { class: GraphErrorC
     case 9:
       return { class: 'publish-quota' };
     case 190:
-    case 102:
+      // 492 travels as a subcode of 190: the user lost the Page role, the token itself is fine.
+      if (subcode === 492) return { class: 'page-role-lost' };
       return { class: subcode === 459 || subcode === 464 ? 'account-action-required' : 'token-invalid' };
+    case 102:
+      return { class: 'token-invalid' };
     case 10:
       return { class: 'permission-missing' };
     case 492:
       return { class: 'page-role-lost' };
     case 100:
-      return { class: 'invalid-parameter' };
+      // 100/33 on a read of an object just created: Meta has not caught up yet (seen since 2026-05), so read again.
+      return { class: subcode === 33 && !write ? 'transient' : 'invalid-parameter' };
     case 9004:
       return { class: 'bad-media', rule: 'media-fetch-failed' };
     case 352:
@@ -195,7 +203,7 @@ function userMessageFor(kind: GraphErrorClass, rule: BadMediaRule | undefined, m
     case 'container-missing':
       return 'Instagram could not find the prepared media yet; we will retry and prepare it again if needed.';
     case 'container-expired':
-      return 'The prepared media expired before publishing; it will be prepared again.';
+      return 'The prepared media can no longer be published (it expired or its upload failed); it will be prepared again.';
     case 'publish-quota':
       return 'This Instagram account reached its daily publishing limit; the post will go out when quota frees up.';
     case 'token-invalid':
@@ -205,7 +213,7 @@ function userMessageFor(kind: GraphErrorClass, rule: BadMediaRule | undefined, m
     case 'permission-missing':
       return 'A permission needed for this action was not granted. Reconnect the account and accept all requested permissions.';
     case 'page-role-lost':
-      return 'The connected user no longer has a role on this Facebook Page that allows publishing.';
+      return 'The connected user no longer has a role on this Facebook Page that allows publishing. Ask a Page admin to give the role back.';
     case 'invalid-parameter':
       return metaUserMessage ?? 'Meta refused the request as invalid.';
     case 'bad-media':
@@ -231,16 +239,30 @@ function result(kind: GraphErrorClass, extra: { rule?: BadMediaRule; retryAfterM
   };
 }
 
-/** The class of a Meta error from its code, subcode and transient flag alone (pure; used by classifyGraphError). */
+/** Answers to a write that Meta has given for writes it applied anyway (the reference's "errors after the write"). */
+const APPLIED_ANYWAY_SUBCODES: ReadonlySet<number> = new Set([2207051]);
+const APPLIED_ANYWAY_CODES: ReadonlySet<number> = new Set([1, 2]);
+
+/**
+ * The class of a Meta error from its code, subcode, transient flag and HTTP status (pure; used by
+ * classifyGraphError). `write` says the failed call was a POST or DELETE: then an answer Meta has been seen to
+ * give for an applied write is `ambiguous`.
+ */
 export function classifyCodes(input: {
   code: number | undefined;
   subcode?: number | undefined;
   isTransient?: boolean;
   httpStatus?: number;
+  write?: boolean;
 }): { class: GraphErrorClass; rule?: BadMediaRule } {
+  const write = input.write === true;
+  if (write && input.subcode !== undefined && APPLIED_ANYWAY_SUBCODES.has(input.subcode)) return { class: 'ambiguous' };
   const bySubcode = input.subcode === undefined ? undefined : BY_SUBCODE.get(input.subcode);
   if (bySubcode) return bySubcode;
-  const fromCode = input.code === undefined ? undefined : byCode(input.code, input.subcode);
+  if (write && ((input.code !== undefined && APPLIED_ANYWAY_CODES.has(input.code)) || (input.httpStatus ?? 0) >= 500)) {
+    return { class: 'ambiguous' };
+  }
+  const fromCode = input.code === undefined ? undefined : byCode(input.code, input.subcode, write);
   if (fromCode) return fromCode;
   // Only after the codes: Meta sets is_transient on rate limits too, which must not be retried blindly.
   if (input.isTransient === true || (input.httpStatus ?? 0) >= 500) return { class: 'transient' };
@@ -257,7 +279,13 @@ export function classifyGraphError(error: unknown): GraphErrorClassification {
     // Instagram Login's OAuth errors (used or expired code, wrong secret, bad redirect) never heal on retry.
     return result(error.httpStatus >= 500 ? 'transient' : 'invalid-parameter', { ...(metaUserMessage ? { metaUserMessage } : {}) });
   }
-  const found = classifyCodes(error);
+  const found = classifyCodes({
+    code: error.code,
+    subcode: error.subcode,
+    isTransient: error.isTransient,
+    httpStatus: error.httpStatus,
+    write: error.method !== undefined && error.method !== 'GET',
+  });
   return result(found.class, {
     ...(found.rule === undefined ? {} : { rule: found.rule }),
     ...(found.class === 'rate-limited' && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphApiError, GraphNetworkError, classifyGraphError, type GraphClient } from '../src/index.ts';
-import { ALICE, BAKERY_IG, BAKERY_PAGE, addFault, clientFor, control, faultHits, mintToken, startSandbox } from './sandbox.ts';
+import { z } from 'zod';
+import { ALICE, BAKERY_IG, BAKERY_PAGE, addFault, advance, clientFor, control, faultHits, mintToken, startSandbox } from './sandbox.ts';
 
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;
 let graph: GraphClient;
@@ -17,7 +18,7 @@ beforeEach(async () => {
   warnings = [];
   graph = clientFor(sandbox.baseUrl, {}, { logger: { debug: () => undefined, warn: (_object, message) => void warnings.push(message) } });
   userToken = await mintToken(sandbox.baseUrl, { kind: 'facebook-user', subjectId: ALICE, scopes: ['pages_show_list', 'instagram_basic'], longLived: true });
-  pageToken = await mintToken(sandbox.baseUrl, { kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE, scopes: ['instagram_basic', 'instagram_content_publish'] });
+  pageToken = await mintToken(sandbox.baseUrl, { kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE, scopes: ['instagram_basic', 'instagram_content_publish', 'pages_read_engagement'] });
 });
 
 const image = () => `${sandbox.baseUrl}/_sandbox/media/sample.jpg?w=1080&h=1080`;
@@ -45,11 +46,12 @@ describe('retries', () => {
     expect(await faultHits(sandbox.baseUrl, fault.id)).toBe(1);
   });
 
-  it('never retries a POST, even on a transient error', async () => {
+  it('never retries a POST; a code 2 / HTTP 500 answer to a write is ambiguous (Meta may have applied it)', async () => {
     const fault = await addFault(sandbox.baseUrl, { operation: 'instagram.media.create', kind: 'error', error: { code: 2, httpStatus: 500, isTransient: true }, times: 1 });
     const error = await graph.createMediaContainer(BAKERY_IG, pageToken, { kind: 'image', imageUrl: image() }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GraphApiError);
-    expect(classifyGraphError(error).class).toBe('transient');
+    expect(classifyGraphError(error)).toMatchObject({ class: 'ambiguous', action: 'reconcile-then-retry', retryable: false });
+    // Here the fault answered before doing anything, which is what reconciling finds out.
     expect(await faultHits(sandbox.baseUrl, fault.id)).toBe(1);
     expect(await containers()).toHaveLength(0);
     expect(warnings).toEqual([]);
@@ -76,11 +78,50 @@ describe('ambiguous outcomes and timeouts', () => {
 
   it('reports media_publish applied then dropped as ambiguous; the post exists exactly once', async () => {
     const container = await graph.createMediaContainer(BAKERY_IG, pageToken, { kind: 'image', imageUrl: image() });
+    await advance(sandbox.baseUrl, 2_000);
     await addFault(sandbox.baseUrl, { operation: 'instagram.media-publish', kind: 'drop-after-apply', times: 1 });
     const error = await graph.publishMedia(BAKERY_IG, pageToken, container.id).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ ambiguous: true });
     expect((await graph.containerStatus(container.id, pageToken)).statusCode).toBe('PUBLISHED');
     expect((await control<{ media: unknown[] }>(sandbox.baseUrl, 'GET', `/instagram/${BAKERY_IG}/media`)).media).toHaveLength(1);
+  });
+
+  it('classifies media_publish applied then answered 4/2207051 as ambiguous; reconciling finds the live media', async () => {
+    const container = await graph.createMediaContainer(BAKERY_IG, pageToken, { kind: 'image', imageUrl: image(), caption: 'went live anyway' });
+    await advance(sandbox.baseUrl, 2_000);
+    await addFault(sandbox.baseUrl, { operation: 'instagram.media-publish', kind: 'error-after-apply', error: { preset: 'action-blocked' }, times: 1 });
+    const error = await graph.publishMedia(BAKERY_IG, pageToken, container.id).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 4, subcode: 2207051, method: 'POST' });
+    expect(classifyGraphError(error)).toMatchObject({ class: 'ambiguous', action: 'reconcile-then-retry', retryable: false });
+    expect((await graph.containerStatus(container.id, pageToken)).statusCode).toBe('PUBLISHED');
+    // The same answer to a read is what it says: the account is restricted.
+    await addFault(sandbox.baseUrl, { operation: 'instagram-container.get', kind: 'error', error: { preset: 'action-blocked' }, times: 1 });
+    const read = await graph.containerStatus(container.id, pageToken).catch((caught: unknown) => caught);
+    expect(classifyGraphError(read)).toMatchObject({ class: 'account-restricted', accountProblem: true });
+  });
+
+  it('classifies a Page post answered code 2 / HTTP 500 after it was created as ambiguous', async () => {
+    const writer = await mintToken(sandbox.baseUrl, { kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE, scopes: ['pages_manage_posts'] });
+    await addFault(sandbox.baseUrl, { operation: 'pages.feed.create', kind: 'error-after-apply', error: { preset: 'service-error' }, times: 1 });
+    const error = await graph
+      .post(`/${BAKERY_PAGE}/feed`, { token: writer, params: { message: 'created anyway' }, schema: z.object({ id: z.string() }) })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 2, httpStatus: 500 });
+    expect(classifyGraphError(error).class).toBe('ambiguous');
+    const posts = await control<{ posts: { message: string }[] }>(sandbox.baseUrl, 'GET', `/pages/${BAKERY_PAGE}/posts`);
+    expect(posts.posts.map((post) => post.message)).toEqual(['created anyway']);
+  });
+
+  it('reads a just-created object again after 100/33 (transient on a read)', async () => {
+    const fault = await addFault(sandbox.baseUrl, { operation: 'facebook.permissions', kind: 'error', error: { preset: 'object-not-ready' }, times: 1 });
+    expect((await graph.permissions(userToken)).granted).toContain('instagram_basic');
+    expect(await faultHits(sandbox.baseUrl, fault.id)).toBe(1);
+  });
+
+  it('classifies 190/492 as a lost Page role, not a reconnect', async () => {
+    await addFault(sandbox.baseUrl, { operation: 'facebook.permissions', kind: 'error', error: { preset: 'page-role-lost' } });
+    const error = await graph.permissions(userToken).catch((caught: unknown) => caught);
+    expect(classifyGraphError(error)).toMatchObject({ class: 'page-role-lost', action: 'regain-page-role', accountProblem: true, retryable: false });
   });
 
   it('times out a slow answer with a timeout error (GET: not ambiguous; POST: ambiguous)', async () => {
