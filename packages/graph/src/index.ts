@@ -65,3 +65,11 @@ export {
   type MediaInfo,
   type InsightValue,
 } from './client.ts';
+export {
+  oauthEndpoints,
+  tokenGrantFromAnswer,
+  instagramCodeGrantFromAnswer,
+  graphErrorFromOAuthFailure,
+  type OAuthProvider,
+  type OAuthEndpoints,
+} from './oauth.ts';

@@ -1,10 +1,22 @@
+import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '@postwire/auth';
 import { EncryptedSecret, type IncomingEvent, type accountEvents, accountRequests, derivedAccountId } from '@postwire/contracts';
 import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
-import { type GraphClient, type GraphErrorClassification, GraphApiError, GraphNetworkError, classifyGraphError } from '@postwire/graph';
+import {
+  type GraphClient,
+  type GraphErrorClassification,
+  GraphApiError,
+  GraphNetworkError,
+  GraphResponseError,
+  classifyGraphError,
+  graphErrorFromOAuthFailure,
+  instagramCodeGrantFromAnswer,
+  oauthEndpoints,
+  tokenGrantFromAnswer,
+} from '@postwire/graph';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
 import { randomUUID } from 'node:crypto';
 import {
@@ -38,6 +50,13 @@ const ANSWER_SETTLE_MS = 400;
 const COOKIE = 'pw_connect';
 /** Binds a connect still in progress to the browser that started it, so only it can see the outcome. */
 const ATTEMPT_COOKIE = 'pw_connect_attempt';
+/**
+ * @fastify/oauth2 keeps the state and the PKCE verifier in cookies of its own. Here both live in the sealed
+ * `pw_connect` cookie instead (bound to the organisation and user, single use), so the plugin's cookies are
+ * cleared at start and its verifier cookie is filled from the sealed session at the callback.
+ */
+const PLUGIN_STATE_COOKIE = 'pw_connect_state';
+const PLUGIN_VERIFIER_COOKIE = 'pw_connect_pkce';
 const Params = z.object({ provider: z.enum(PROVIDERS) });
 /** A still-connecting page looks again after this many seconds. */
 const REFRESH_SECONDS = 3;
@@ -52,10 +71,11 @@ const INSTAGRAM_SHORT_LIVED_SECONDS = 3600;
 
 /**
  * OAuth connect flows for Facebook Login (Pages and the Instagram accounts linked to them) and
- * Instagram Login. `start` binds a state nonce, the caller's organisation and a PKCE verifier into
- * a sealed, HttpOnly cookie and sends the browser to Meta's dialog; `callback` checks that Meta
- * returned to the same browser with that state, exchanges the code, and hands the encrypted
- * short-lived token to the accounts service as `account.authorized`.
+ * Instagram Login, on @fastify/oauth2 (one instance per provider, its endpoints from the Graph settings:
+ * the sandbox or Meta). `start` binds a state nonce, the caller's organisation and a PKCE verifier into
+ * a sealed, HttpOnly cookie and sends the browser to the plugin's authorization URL; `callback` checks
+ * that Meta returned to the same browser with that state, lets the plugin exchange the code (a form
+ * POST), and hands the encrypted short-lived token to the accounts service as `account.authorized`.
  */
 export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (fastify, options) => {
   const now = options.now ?? Date.now;
@@ -82,6 +102,40 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         : 'Something went wrong on our side and nothing was connected. Start again from "Connect accounts".';
     return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult({ outcome: 'failed', provider, message }));
   });
+  // The state of a flow being started, handed to the plugin's generateStateFunction.
+  const startingState = new WeakMap<FastifyRequest, string>();
+  const settings = options.graph.settings;
+  const oauth = {} as Record<Provider, OAuth2Namespace>;
+  for (const provider of PROVIDERS) {
+    const name = `${provider}OAuth2`;
+    await fastify.register(oauth2, {
+      name,
+      credentials: {
+        client: { id: settings.appId, secret: settings.appSecret },
+        auth: oauthEndpoints(settings, provider),
+        // Instagram Login takes the client credentials only in the form.
+        options: { authorizationMethod: 'body' },
+      },
+      // Meta separates scopes with commas, not OAuth's spaces: one pre-joined entry.
+      scope: [REQUESTED_SCOPES[provider].join(',')],
+      callbackUri: redirectUri(provider),
+      ...(SUPPORTS_PKCE[provider] ? { pkce: 'S256' as const } : {}),
+      redirectStateCookieName: PLUGIN_STATE_COOKIE,
+      verifierCookieName: PLUGIN_VERIFIER_COOKIE,
+      cookie,
+      generateStateFunction: (request: FastifyRequest) => {
+        const state = startingState.get(request);
+        if (state === undefined) throw new Error('no connect flow is being started on this request');
+        return state;
+      },
+      // The sealed cookie is the state store: the callback's state must be its nonce, for this provider, unexpired.
+      checkStateFunction: (request: FastifyRequest) => {
+        const state = (request.query as { state?: string }).state;
+        return openConnectSession(options.cipher, request.cookies[COOKIE], { provider, state, now: now() }).ok;
+      },
+    });
+    oauth[provider] = fastify.getDecorator<OAuth2Namespace>(name);
+  }
 
   fastify.get(
     '/connect/:provider/start',
@@ -111,22 +165,18 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         now: now(),
         ...(request.query.accountId ? { accountId: request.query.accountId } : {}),
       });
-      const state = session.nonce;
-      const authorizationUrl =
-        provider === 'facebook'
-          ? options.graph.facebookDialogUrl({
-              redirectUri: redirectUri(provider),
-              state,
-              scopes: REQUESTED_SCOPES.facebook,
-              ...(session.codeVerifier ? { codeChallenge: codeChallengeOf(session.codeVerifier) } : {}),
-            })
-          : options.graph.instagramDialogUrl({ redirectUri: redirectUri(provider), state, scopes: REQUESTED_SCOPES.instagram });
       reply.setCookie(COOKIE, sealConnectSession(options.cipher, session), { ...cookie, maxAge: CONNECT_SESSION_TTL_MS / 1000 });
+      startingState.set(request, session.nonce);
+      const authorizationUrl = new URL(await oauth[provider].generateAuthorizationUri(request, reply));
+      // The challenge is for the verifier sealed in pw_connect, not for the one the plugin drew for its own cookie.
+      if (session.codeVerifier) authorizationUrl.searchParams.set('code_challenge', codeChallengeOf(session.codeVerifier));
+      reply.clearCookie(PLUGIN_STATE_COOKIE, cookie);
+      reply.clearCookie(PLUGIN_VERIFIER_COOKIE, cookie);
       request.log.info({ provider, reconnect: Boolean(request.query.accountId) }, 'connect flow started');
       if (request.headers.accept?.includes('application/json')) {
-        return { authorizationUrl, expiresAt: new Date(session.expiresAt).toISOString() };
+        return { authorizationUrl: authorizationUrl.toString(), expiresAt: new Date(session.expiresAt).toISOString() };
       }
-      return reply.redirect(authorizationUrl, 302);
+      return reply.redirect(authorizationUrl.toString(), 302);
     },
   );
 
@@ -183,7 +233,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         });
       }
 
-      const grant = await exchange(provider, query.code, session.codeVerifier, redirectUri(provider));
+      const grant = await exchange(provider, request, session.codeVerifier);
       const socialAccountId = session.accountId ?? derivedAccountId(session.organisationId, provider, grant.platformUserId);
       const shortLivedToken = EncryptedSecret.parse(
         options.cipher.encrypt(grant.accessToken, eventFieldContext('account.authorized', socialAccountId, 'shortLivedToken')),
@@ -268,13 +318,26 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
 
   type Grant = { accessToken: string; platformUserId: string; scopes: string[]; expiresInSeconds: number };
 
-  async function exchange(provider: Provider, code: string, codeVerifier: string | undefined, redirect: string): Promise<Grant> {
+  /** The plugin's code exchange (a form POST to the provider's token endpoint), read with the Graph client's rules. */
+  async function exchange(provider: Provider, request: FastifyRequest, codeVerifier: string | undefined): Promise<Grant> {
+    const where = { method: 'POST', path: oauthEndpoints(settings, provider).tokenPath };
     try {
-      if (provider === 'instagram') {
-        const grant = await options.graph.exchangeInstagramCode({ code, redirectUri: redirect });
-        return { accessToken: grant.accessToken, platformUserId: grant.userId, scopes: [...grant.permissions], expiresInSeconds: INSTAGRAM_SHORT_LIVED_SECONDS };
+      // The plugin sends the verifier it finds in its cookie: the one sealed in pw_connect.
+      if (codeVerifier) request.cookies[PLUGIN_VERIFIER_COOKIE] = codeVerifier;
+      let answer: unknown;
+      try {
+        // Without `reply`: the plugin's cookies were never left in the browser, so there is nothing for it to clear.
+        answer = (await oauth[provider].getAccessTokenFromAuthorizationCodeFlow(request)).token;
+      } catch (error) {
+        throw graphErrorFromOAuthFailure(error, where);
       }
-      const grant = await options.graph.exchangeFacebookCode({ code, redirectUri: redirect, ...(codeVerifier ? { codeVerifier } : {}) });
+      if (provider === 'instagram') {
+        const grant = instagramCodeGrantFromAnswer(answer, where);
+        // A user id beyond 2^53 sent as a JSON number was rounded by the plugin's parser: ask Meta for the exact one.
+        const userId = grant.userId ?? (await options.graph.instagramMe(grant.accessToken)).userId;
+        return { accessToken: grant.accessToken, platformUserId: userId, scopes: grant.permissions, expiresInSeconds: INSTAGRAM_SHORT_LIVED_SECONDS };
+      }
+      const grant = tokenGrantFromAnswer(answer, where);
       const inspected = await options.graph.debugToken(grant.accessToken);
       if (!inspected.isValid || !inspected.userId) throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not confirm the login', 'Start again.');
       return {
@@ -284,7 +347,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         expiresInSeconds: grant.expiresIn ?? 3600,
       };
     } catch (error) {
-      if (error instanceof GraphApiError || error instanceof GraphNetworkError) {
+      if (error instanceof GraphApiError || error instanceof GraphNetworkError || error instanceof GraphResponseError) {
         const classification = classifyGraphError(error);
         throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not accept the login', exchangeFailureMessage(classification), {
           metaClass: classification.class,
