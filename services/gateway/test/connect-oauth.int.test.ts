@@ -1,24 +1,25 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signDevelopmentToken } from '@postwire/auth';
 import { sandboxControl, startMetaSandbox, submitConsent } from '@postwire/testing';
-import { TEST_JWT_SECRET, buildGateway, testEnvironment } from './helpers.ts';
+import { buildGateway, createMembers, testEnvironment } from './helpers.ts';
 
 /** The connect flows' OAuth mechanics on @fastify/oauth2: cookies, the form-POST exchange and its failures. */
 describe('connect flows on @fastify/oauth2', () => {
   let sandbox: Awaited<ReturnType<typeof startMetaSandbox>>;
   let gateway: FastifyInstance;
+  let members: Awaited<ReturnType<typeof createMembers>>;
   let bearer: string;
 
   beforeAll(async () => {
     sandbox = await startMetaSandbox();
-    ({ gateway } = await buildGateway(testEnvironment({ META_SANDBOX_URL: sandbox.baseUrl })));
-    bearer = `Bearer ${await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId: randomUUID(), organisationId: randomUUID() })}`;
+    members = await createMembers();
+    ({ gateway } = await buildGateway(testEnvironment(members.url, { META_SANDBOX_URL: sandbox.baseUrl })));
+    ({ authorization: bearer } = await members.member());
   });
   afterAll(async () => {
     await gateway.close();
     await sandbox.close();
+    await members.close();
   });
 
   async function start(provider: 'facebook' | 'instagram') {
