@@ -3,6 +3,7 @@
 //   *.int.test.ts   real Postgres and Kafka (started by the global setup)
 //   *.e2e.test.ts   whole flows across services
 import { defineConfig } from 'vitest/config';
+import type { Reporter } from 'vitest/node';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,4 +40,12 @@ export function workspaceTestConfig(name = basename(process.cwd())) {
       ],
     },
   });
+}
+
+/**
+ * The unit project alone, for mutation testing: Stryker runs it once per mutant inside a sandbox copy
+ * of the workspace (the working directory), so it must need no services and leave no JSON report.
+ */
+export function unitTestConfig(reporters: readonly Reporter[] = []) {
+  return defineConfig({ test: { include: ['{src,test}/**/*.unit.test.ts'], reporters: ['default', ...reporters] } });
 }
