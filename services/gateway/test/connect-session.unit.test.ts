@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTokenCipher } from '@postwire/crypto';
+import { type TokenCipher, columnContext, createTokenCipher } from '@postwire/crypto';
 import {
   CONNECT_SESSION_TTL_MS,
+  type ConnectSession,
   codeChallengeOf,
   createNonceLedger,
   newConnectSession,
@@ -10,40 +11,129 @@ import {
   sealConnectSession,
 } from '../src/domain/connect-session.ts';
 
-const cipher = createTokenCipher({ activeKeyId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
 const now = Date.UTC(2026, 10, 25, 12);
+const newCipher = () => createTokenCipher({ activeKeyId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
 
 function started(pkce = true) {
   return newConnectSession({ provider: 'facebook', organisationId: randomUUID(), userId: randomUUID(), pkce, now });
 }
 
+/** Seals `session` with whatever fields the test changed and opens it with its own nonce as the state. */
+function reopened(cipher: TokenCipher, session: Record<string, unknown>) {
+  const sealed = sealConnectSession(cipher, session as ConnectSession);
+  return openConnectSession(cipher, sealed, { provider: 'facebook', state: String(session.nonce), now });
+}
+
 describe('connect session', () => {
+  it('starts a flow for ten minutes with a 43-character nonce and, for PKCE, a 64-character verifier', () => {
+    const organisationId = randomUUID();
+    const userId = randomUUID();
+    const session = newConnectSession({ provider: 'instagram', organisationId, userId, pkce: true, now });
+    expect(session).toStrictEqual({
+      nonce: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      provider: 'instagram',
+      organisationId,
+      userId,
+      codeVerifier: expect.stringMatching(/^[A-Za-z0-9_-]{64}$/),
+      expiresAt: now + 600_000,
+    });
+    expect(CONNECT_SESSION_TTL_MS).toBe(600_000);
+    expect(started().nonce).not.toBe(started().nonce);
+  });
+
+  it('carries the account a re-authorisation is for, and no verifier without PKCE', () => {
+    const accountId = randomUUID();
+    const session = newConnectSession({ provider: 'facebook', organisationId: randomUUID(), userId: randomUUID(), pkce: false, now, accountId });
+    expect(session.accountId).toBe(accountId);
+    expect('codeVerifier' in session).toBe(false);
+    expect('accountId' in started()).toBe(false);
+  });
+
   it('round-trips through a sealed cookie that does not reveal the verifier or the ids', () => {
-    const session = started();
+    const cipher = newCipher();
+    const session = { ...started(), accountId: randomUUID() };
     const sealed = sealConnectSession(cipher, session);
     expect(sealed).not.toContain(session.codeVerifier);
     expect(sealed).not.toContain(session.organisationId);
+    expect(sealed).not.toContain(session.nonce);
     expect(openConnectSession(cipher, sealed, { provider: 'facebook', state: session.nonce, now })).toEqual({ ok: true, session });
+    expect(openConnectSession(cipher, sealed, { provider: 'facebook', state: session.nonce, now: session.expiresAt - 1 })).toEqual({ ok: true, session });
   });
 
   it('binds the callback to the state it sent: another state, provider or an expired session is refused', () => {
+    const cipher = newCipher();
     const session = started();
     const sealed = sealConnectSession(cipher, session);
-    expect(openConnectSession(cipher, sealed, { provider: 'facebook', state: started().nonce, now })).toEqual({ ok: false, reason: 'state-mismatch' });
-    expect(openConnectSession(cipher, sealed, { provider: 'facebook', state: undefined, now })).toEqual({ ok: false, reason: 'state-mismatch' });
-    expect(openConnectSession(cipher, sealed, { provider: 'instagram', state: session.nonce, now })).toEqual({ ok: false, reason: 'provider-mismatch' });
-    expect(openConnectSession(cipher, sealed, { provider: 'facebook', state: session.nonce, now: now + CONNECT_SESSION_TTL_MS })).toEqual({ ok: false, reason: 'expired' });
+    const open = (expected: { provider?: 'facebook' | 'instagram'; state?: string | undefined; now?: number }) =>
+      openConnectSession(cipher, sealed, { provider: 'facebook', state: session.nonce, now, ...expected });
+    expect(open({ state: started().nonce })).toEqual({ ok: false, reason: 'state-mismatch' });
+    expect(open({ state: undefined })).toEqual({ ok: false, reason: 'state-mismatch' });
+    expect(open({ state: '' })).toEqual({ ok: false, reason: 'state-mismatch' });
+    // A state of another length is compared without throwing (timingSafeEqual needs equal lengths).
+    expect(open({ state: session.nonce.slice(0, 42) })).toEqual({ ok: false, reason: 'state-mismatch' });
+    expect(open({ state: `${session.nonce}A` })).toEqual({ ok: false, reason: 'state-mismatch' });
+    expect(open({ provider: 'instagram' })).toEqual({ ok: false, reason: 'provider-mismatch' });
+    expect(open({ now: session.expiresAt })).toEqual({ ok: false, reason: 'expired' });
+    expect(open({ now: session.expiresAt + CONNECT_SESSION_TTL_MS })).toEqual({ ok: false, reason: 'expired' });
   });
 
   it('a missing, forged or tampered cookie is refused', () => {
+    const cipher = newCipher();
     const session = started();
     const sealed = sealConnectSession(cipher, session);
     const expected = { provider: 'facebook' as const, state: session.nonce, now };
     expect(openConnectSession(cipher, undefined, expected)).toEqual({ ok: false, reason: 'missing' });
-    const otherKey = createTokenCipher({ activeKeyId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
-    expect(openConnectSession(cipher, sealConnectSession(otherKey, session), expected)).toEqual({ ok: false, reason: 'invalid' });
+    expect(openConnectSession(cipher, '', expected)).toEqual({ ok: false, reason: 'missing' });
+    expect(openConnectSession(cipher, 'not-a-cookie', expected)).toEqual({ ok: false, reason: 'invalid' });
+    expect(openConnectSession(cipher, sealConnectSession(newCipher(), session), expected)).toEqual({ ok: false, reason: 'invalid' });
     expect(openConnectSession(cipher, `${sealed.slice(0, -3)}AAA`, expected)).toEqual({ ok: false, reason: 'invalid' });
-    expect(openConnectSession(cipher, cipher.encrypt('{"nonce":1}', 'gateway:connect-session'), expected)).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('opens only what it sealed itself: the same session encrypted for another use is refused', () => {
+    const cipher = newCipher();
+    const session = started();
+    const expected = { provider: 'facebook' as const, state: session.nonce, now };
+    for (const context of ['', columnContext('social_media_accounts', randomUUID(), 'access_token')]) {
+      expect(openConnectSession(cipher, cipher.encrypt(JSON.stringify(session), context), expected)).toEqual({ ok: false, reason: 'invalid' });
+    }
+  });
+
+  it('refuses a sealed cookie whose content is not JSON or not a session', () => {
+    const cipher = newCipher();
+    const session = started();
+    const forged = (content: string) =>
+      openConnectSession(cipher, cipher.encrypt(content, 'gateway:connect-session'), { provider: 'facebook', state: session.nonce, now });
+    expect(forged(JSON.stringify(session))).toEqual({ ok: true, session });
+    expect(forged('not json')).toEqual({ ok: false, reason: 'invalid' });
+    expect(forged('{"nonce":1}')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it.each([
+    ['a 42-character nonce', { nonce: 'n'.repeat(42) }],
+    ['a 44-character nonce', { nonce: 'n'.repeat(44) }],
+    ['a nonce with base64 characters', { nonce: `${'n'.repeat(41)}+/` }],
+    ['a nonce with text before it', { nonce: ` ${'n'.repeat(43)}` }],
+    ['a nonce with text after it', { nonce: `${'n'.repeat(43)} ` }],
+    ['an unknown provider', { provider: 'myspace' }],
+    ['an organisation that is not a UUID', { organisationId: 'acme' }],
+    ['a user that is not a UUID', { userId: 'alice' }],
+    ['a 63-character verifier', { codeVerifier: 'v'.repeat(63) }],
+    ['a 65-character verifier', { codeVerifier: 'v'.repeat(65) }],
+    ['a verifier with text after it', { codeVerifier: `${'v'.repeat(64)}=` }],
+    ['a verifier with text before it', { codeVerifier: `=${'v'.repeat(64)}` }],
+    ['an account that is not a UUID', { accountId: 'acct' }],
+    ['a fractional expiry', { expiresAt: now + 0.5 + CONNECT_SESSION_TTL_MS }],
+    ['no expiry', { expiresAt: undefined }],
+  ])('refuses a sealed session with %s', (_what, change) => {
+    const cipher = newCipher();
+    expect(reopened(cipher, { ...started(), ...change })).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('accepts a sealed session whose nonce and verifier use the whole base64url alphabet', () => {
+    const cipher = newCipher();
+    const nonce = 'AZaz09_-'.repeat(5) + 'xyz';
+    const session = { ...started(), nonce, codeVerifier: 'AZaz09_-'.repeat(8) };
+    expect(reopened(cipher, session)).toEqual({ ok: true, session });
   });
 
   it('makes an RFC 7636 S256 challenge from its verifier', () => {
@@ -62,11 +152,31 @@ describe('nonce ledger', () => {
     expect(ledger.consume('n2', now + 1000, now)).toBe(true);
   });
 
-  it('stays bounded, dropping expired nonces first', () => {
+  it('refuses an expired nonce, also one it saw before it expired', () => {
+    const ledger = createNonceLedger();
+    expect(ledger.consume('late', now, now)).toBe(false);
+    expect(ledger.consume('late', now - 1, now)).toBe(false);
+    expect(ledger.consume('n1', now + 1000, now)).toBe(true);
+    expect(ledger.consume('n1', now + 1000, now + 1000)).toBe(false);
+    expect(ledger.consume('n1', now + 5000, now + 2000)).toBe(false);
+  });
+
+  it('stays bounded: when full of live nonces it forgets the oldest first, one at a time', () => {
+    const ledger = createNonceLedger(3);
+    for (const nonce of ['a', 'b', 'c']) expect(ledger.consume(nonce, now + 1000, now)).toBe(true);
+    expect(ledger.consume('d', now + 1000, now)).toBe(true);
+    // b, c and d are remembered; a, the oldest, was forgotten to make room.
+    for (const nonce of ['b', 'c', 'd']) expect(ledger.consume(nonce, now + 1000, now)).toBe(false);
+    expect(ledger.consume('a', now + 1000, now)).toBe(true);
+  });
+
+  it('when full, drops the nonces that have expired before any live one', () => {
     const ledger = createNonceLedger(2);
-    ledger.consume('old', now - 1, now - 10);
-    ledger.consume('live', now + 1000, now);
-    expect(ledger.consume('new', now + 1000, now)).toBe(true);
-    expect(ledger.consume('live', now + 1000, now)).toBe(false);
+    expect(ledger.consume('live', now + 1000, now)).toBe(true);
+    expect(ledger.consume('short', now + 10, now)).toBe(true);
+    // At now + 10 'short' has expired: it makes room, so 'live' (the oldest) is kept.
+    expect(ledger.consume('new', now + 1000, now + 10)).toBe(true);
+    expect(ledger.consume('live', now + 1000, now + 10)).toBe(false);
+    expect(ledger.consume('new', now + 1000, now + 10)).toBe(false);
   });
 });

@@ -93,10 +93,10 @@ function sameText(a: string, b: string): boolean {
 export function createNonceLedger(capacity = 50_000) {
   const seen = new Map<string, number>();
   return {
-    /** True the first time a nonce is presented; false for a replay. */
+    /** True the first time a nonce is presented; false for a replay and for a nonce already expired. */
     consume(nonce: string, expiresAt: number, now: number): boolean {
-      const known = seen.get(nonce);
-      if (known !== undefined && known > now) return false;
+      // An expired nonce is refused outright, so forgetting it once it expires never lets it through.
+      if (expiresAt <= now || seen.has(nonce)) return false;
       if (seen.size >= capacity) {
         for (const [key, expiry] of seen) if (expiry <= now) seen.delete(key);
         // Still full of live nonces: forget the oldest. Meta's single-use codes still stop a replay.
