@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountEvents, accountRequests } from '@postwire/contracts';
 import { createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { createTokenCipher, eventFieldContext } from '@postwire/crypto';
-import { sandboxControl, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
+import { eventually, sandboxControl, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
 import type { GatewayConfig } from '../src/config.ts';
 import { buildGateway, createMembers, testEnvironment } from './helpers.ts';
 
@@ -19,6 +19,9 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
   const observed: Observed[] = [];
   const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('connect-observer') });
+  const admin = kafka.admin();
+  /** The next offset the observer will read, per partition of the requests topic. */
+  const readUpTo = new Map<number, number>();
   let members: Awaited<ReturnType<typeof createMembers>>;
   let userId: string;
   let organisationId: string;
@@ -29,10 +32,11 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     members = await createMembers();
     ({ gateway, config, logLines } = await buildGateway(testEnvironment(members.url, { META_SANDBOX_URL: sandbox.baseUrl })));
     ({ userId, organisationId, authorization: bearer } = await members.member());
-    await consumer.connect();
+    await Promise.all([consumer.connect(), admin.connect()]);
     await consumer.subscribe({ topic: accountRequests.name, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
+        readUpTo.set(partition, Number(message.offset) + 1);
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)]));
         const value = String(message.value);
         observed.push({ headers, value, data: JSON.parse(value) as Record<string, unknown> });
@@ -41,7 +45,7 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
   });
 
   afterAll(async () => {
-    await consumer.disconnect();
+    await Promise.all([consumer.disconnect(), admin.disconnect()]);
     await gateway.close();
     await sandbox.close();
     await members.close();
@@ -58,13 +62,22 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     return gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept } });
   }
 
-  async function eventFor(correlationId: string): Promise<Observed> {
-    for (let waited = 0; waited < 15_000; waited += 100) {
-      const found = observed.find((entry) => entry.headers.ce_correlationid === correlationId);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`no account.authorized with correlation ${correlationId}`);
+  function eventFor(correlationId: string): Promise<Observed> {
+    return eventually(
+      () => observed.find((entry) => entry.headers.ce_correlationid === correlationId),
+      `account.authorized with correlation ${correlationId}`,
+      { timeoutMs: 15_000 },
+    );
+  }
+
+  /** Waits until the observer has read every message the requests topic holds now. */
+  async function observerCaughtUp(): Promise<void> {
+    const ends = await admin.fetchTopicOffsets(accountRequests.name);
+    await eventually(
+      () => (ends.every(({ partition, high }) => (readUpTo.get(partition) ?? 0) >= Number(high)) ? true : undefined),
+      `the observer to read ${accountRequests.name} to its end`,
+      { timeoutMs: 15_000 },
+    );
   }
 
   it('Facebook Login: PKCE dialog, consent, code exchange, and an encrypted account.authorized on Kafka', async () => {
@@ -148,8 +161,11 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.body).toContain('data-outcome="denied"');
     expect(page.body).toContain('access was declined');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(observed.length).toBe(before);
+    // The gateway answers after Kafka acknowledged what it sent: once the observer has read the
+    // topic to its end, an event from this flow would be in `observed`.
+    await observerCaughtUp();
+    // Other runs may share the topic: only this organisation's events count.
+    expect(observed.slice(before).filter((entry) => entry.headers.ce_organisationid === organisationId)).toEqual([]);
   });
 
   it('refuses a callback that does not belong to this browser’s flow, or that was already used', async () => {
@@ -220,11 +236,14 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
       await producer.disconnect();
     }
 
-    let failed = waiting;
-    for (let waited = 0; waited < 15_000 && failed.statusCode === 202; waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      failed = await gateway.inject({ url: statusUrl, headers: { cookie: attemptCookie, accept: 'text/html' } });
-    }
+    const failed = await eventually(
+      async () => {
+        const page = await gateway.inject({ url: statusUrl, headers: { cookie: attemptCookie, accept: 'text/html' } });
+        return page.statusCode === 202 ? undefined : page;
+      },
+      'the status page to show the outcome',
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
     expect(failed.statusCode).toBe(422);
     expect(failed.headers['content-type']).toMatch(/text\/html/);
     expect(failed.body).toContain('data-outcome="failed"');
