@@ -102,7 +102,17 @@ describe('per-key order with an idempotent consumer', () => {
     const second = member('second');
     const joining = second.start();
     // The coordinator now waits for `first` to rejoin, which it can only do after this handler.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const groupAdmin = client.kafka.admin();
+    await groupAdmin.connect();
+    try {
+      await until(
+        async () => (await groupAdmin.describeGroups([groupId])).groups[0]?.state === 'PreparingRebalance',
+        30_000,
+        'the group to start rebalancing',
+      );
+    } finally {
+      await groupAdmin.disconnect();
+    }
     resume.resolve();
     await joining;
     await until(() => joins.some((join) => join.member === 'second' && join.partitions > 0), 30_000, 'second member assigned');

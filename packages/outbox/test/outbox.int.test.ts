@@ -107,22 +107,46 @@ async function effects() {
   return admin.any(sql.type(Effect)`SELECT event_id, account_id, sequence, member FROM publisher.test_effects ORDER BY applied_order`);
 }
 
-/** Reads every message of a topic with a throwaway group. */
+/** Reads every message of a topic with a throwaway group: at least `expected`, and up to the topic's end. */
 async function readTopic(topic: string, expected: number): Promise<KafkaMessage[]> {
   const kafka = new Kafka({ brokers, clientId: 'outbox-test-reader', logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  const topicAdmin = kafka.admin();
   const messages: KafkaMessage[] = [];
-  await consumer.connect();
+  const readUpTo = new Map<number, number>();
+  await Promise.all([consumer.connect(), topicAdmin.connect()]);
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      readUpTo.set(partition, Number(message.offset) + 1);
+      messages.push(message);
+    },
+  });
   try {
     await until(() => messages.length >= expected, 20_000, `${expected} messages on ${topic}`);
-    // Anything beyond `expected` would arrive within this grace period.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Anything written beyond `expected` is on the topic by now: read up to its end before answering.
+    const ends = await topicAdmin.fetchTopicOffsets(topic);
+    await until(() => ends.every(({ partition, high }) => (readUpTo.get(partition) ?? 0) >= Number(high)), 20_000, `the end of ${topic}`);
   } finally {
-    await consumer.disconnect();
+    await Promise.all([consumer.disconnect(), topicAdmin.disconnect()]);
   }
   return messages;
+}
+
+/** True once every relay session has asked for the leader lock and exactly one holds it. */
+async function relaysSettled(relays: number): Promise<boolean> {
+  const Session = z.object({ last_query: z.string(), holds_lock: z.boolean() });
+  const sessions = await admin.any(sql.type(Session)`
+    SELECT a.query AS last_query,
+           EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted) AS holds_lock
+      FROM pg_stat_activity a
+     WHERE a.datname = ${db.name} AND a.application_name = 'outbox-relay:publisher' AND a.state = 'idle'
+  `);
+  return (
+    sessions.length === relays &&
+    sessions.every((session) => session.last_query.includes('pg_try_advisory_lock')) &&
+    sessions.filter((session) => session.holds_lock).length === 1
+  );
 }
 
 describe('appendToOutbox', () => {
@@ -175,8 +199,11 @@ describe('outbox relay', () => {
     const topic = await prepareTopic(3);
     const relay = startRelay({ pollIntervalMs: 60_000 });
     await until(() => relay.isLeader(), 10_000, 'leadership');
-    // Let the relay finish its first (empty) cycle and go to sleep on the 60 s poll.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // One event on another topic: once it is marked sent, the relay has found nothing more and sleeps
+    // on the 60 s poll, so what follows can only reach Kafka in time through NOTIFY.
+    const warmUp = await prepareTopic();
+    await pool.transaction((connection) => appendToOutbox(connection, target, warmUp, [published(randomUUID(), 0)]));
+    await until(async () => (await outboxRows()).every((row) => row.sent), 10_000, 'the warm-up event to be marked sent');
 
     const accounts = [randomUUID(), randomUUID(), randomUUID()];
     const started = Date.now();
@@ -268,7 +295,7 @@ describe('outbox relay', () => {
     const first = startRelay();
     const second = startRelay();
     await until(() => first.isLeader() || second.isLeader(), 10_000, 'a leader');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await until(() => relaysSettled(2), 10_000, 'both relays to have asked for the leader lock');
     expect([first.isLeader(), second.isLeader()].filter(Boolean)).toHaveLength(1);
     const [leader, follower] = first.isLeader() ? [first, second] : [second, first];
 
@@ -316,19 +343,21 @@ describe('outbox relay', () => {
     await pool.transaction((connection) =>
       appendToOutbox(connection, target, topic, [1, 2, 3].map((sequence) => published(accountId, sequence))),
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-
+    const oldestAge = (exposition: string) =>
+      Number(/postwire_outbox_oldest_unsent_age_seconds\{schema="publisher"\} ([\d.]+)/.exec(exposition)?.[1]);
+    // The age is read from the database at scrape time: it passes one second while the rows wait.
+    await until(async () => oldestAge(await registry.metrics()) >= 1, 10_000, 'the oldest unsent event to be a second old');
     const waiting = await registry.metrics();
     expect(waiting).toContain('postwire_outbox_unsent_events{schema="publisher"} 3');
-    const age = Number(/postwire_outbox_oldest_unsent_age_seconds\{schema="publisher"\} ([\d.]+)/.exec(waiting)?.[1]);
-    expect(age).toBeGreaterThanOrEqual(1);
+    expect(oldestAge(waiting)).toBeGreaterThanOrEqual(1);
     expect(relay.isLeader()).toBe(false);
 
     releaseLock.resolve();
     await until(() => relay.isLeader(), 10_000, 'leadership');
     await readTopic(topic.name, 3);
     await until(async () => (await outboxRows()).length === 0, 10_000, 'sent rows cleaned up');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // A scrape reuses a backlog snapshot for up to a second: wait for one taken after the clean-up.
+    await until(async () => (await registry.metrics()).includes('postwire_outbox_unsent_events{schema="publisher"} 0'), 10_000, 'a drained backlog');
     const drained = await registry.metrics();
     expect(drained).toContain('postwire_outbox_unsent_events{schema="publisher"} 0');
     expect(drained).toContain('postwire_outbox_oldest_unsent_age_seconds{schema="publisher"} 0');
