@@ -14,6 +14,10 @@ export function mutationConfig(mutate: readonly string[]): PartialStrykerOptions
     coverageAnalysis: 'perTest',
     // Two cores: one worker leaves the other for the rest of the machine.
     concurrency: 1,
+    // A static mutant re-runs the whole unit suite in a fresh environment; on a busy machine that
+    // overruns Stryker's default allowance (1.5 x the net test time + 5 s) and would be scored a
+    // Timeout (detected) without any test having failed.
+    timeoutMS: 30_000,
     reporters: ['clear-text', 'progress', 'html', 'json'],
     htmlReporter: { fileName: 'reports/mutation/index.html' },
     jsonReporter: { fileName: 'reports/mutation/mutation.json' },
