@@ -42,6 +42,7 @@ describe('migrations', () => {
 
   it('a second up is a no-op', async () => {
     const runs = await migrateAll(database.adminUrl, 'up');
+    expect(runs.map((run) => run.service)).toEqual([...DATA_SERVICES]);
     expect(runs.every((run) => run.applied.length === 0 && run.from === run.to)).toBe(true);
   });
 

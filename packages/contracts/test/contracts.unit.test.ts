@@ -9,6 +9,7 @@ const image = (position: number) => ({ position, mediaType: 'image' as const, ur
 describe('event catalogue', () => {
   it('names every topic with a major version and every type once', () => {
     const types = CATALOGUE.flatMap((topic) => topic.events.map((event) => event.type));
+    expect(types.length).toBeGreaterThan(0);
     expect(new Set(types).size).toBe(types.length);
     for (const topic of CATALOGUE) expect(topic.name).toMatch(/^postwire\.[a-z-]+\.v\d+$/);
   });

@@ -160,7 +160,10 @@ describe('consumer edge', () => {
     expect(header(0, 'ce_id')).toBe(malformed.id);
     expect(parked[0]?.key?.toString()).toBe(accountId);
 
-    await until(async () => (await consumer.lag()).every((row) => row.lag === 0), 10_000, 'offsets committed');
+    await until(async () => {
+      const lag = await consumer.lag();
+      return lag.length > 0 && lag.every((row) => row.lag === 0);
+    }, 10_000, 'offsets committed');
     const exposition = await registry.metrics();
     expect(exposition).toMatch(/postwire_events_dead_lettered_total\{[^}]*reason="invalid-json"[^}]*\} 1/);
     expect(exposition).toMatch(/postwire_events_consumed_total\{[^}]*type="post.published"[^}]*outcome="processed"\} 2/);

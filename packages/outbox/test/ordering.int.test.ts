@@ -129,7 +129,10 @@ describe('per-key order with an idempotent consumer', () => {
       60_000,
       'every event applied',
     );
-    await until(async () => (await restarted.lag()).every((row) => row.lag === 0), 30_000, 'offsets committed');
+    await until(async () => {
+      const lag = await restarted.lag();
+      return lag.length > 0 && lag.every((row) => row.lag === 0);
+    }, 30_000, 'offsets committed');
 
     const applied = await admin.any(sql.type(Effect)`
       SELECT account_id, sequence, member FROM publisher.test_effects ORDER BY applied_order
