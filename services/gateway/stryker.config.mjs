@@ -1,4 +1,10 @@
 // `npm run mutation`: StrykerJS against this workspace's unit tests (base in the root stryker.shared.ts).
+//
+// Equivalent mutants (they survive and change nothing observable):
+// - connect-session.ts, createNonceLedger: `if (seen.size >= capacity)` -> `if (true)`. Sweeping
+//   expired nonces on every call instead of only when full changes nothing a caller sees: an
+//   expired nonce is refused before the ledger is looked at, and the oldest-first loop stops at
+//   once while the ledger is below capacity. Only the cost of a call differs.
 import { mutationConfig } from '../../stryker.shared.ts';
 
 export default mutationConfig(['src/domain/connect-session.ts']);

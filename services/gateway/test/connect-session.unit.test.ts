@@ -108,6 +108,19 @@ describe('connect session', () => {
     expect(forged('{"nonce":1}')).toEqual({ ok: false, reason: 'invalid' });
   });
 
+  it('lets an unexpected failure of the cipher surface instead of calling the cookie invalid', () => {
+    const cipher = newCipher();
+    const session = started();
+    const sealed = sealConnectSession(cipher, session);
+    const broken: TokenCipher = {
+      ...cipher,
+      decrypt: () => {
+        throw new RangeError('a bug, not a bad cookie');
+      },
+    };
+    expect(() => openConnectSession(broken, sealed, { provider: 'facebook', state: session.nonce, now })).toThrow(RangeError);
+  });
+
   it.each([
     ['a 42-character nonce', { nonce: 'n'.repeat(42) }],
     ['a 44-character nonce', { nonce: 'n'.repeat(44) }],
