@@ -47,5 +47,6 @@ export function workspaceTestConfig(name = basename(process.cwd())) {
  * of the workspace (the working directory), so it must need no services and leave no JSON report.
  */
 export function unitTestConfig(reporters: readonly Reporter[] = []) {
-  return defineConfig({ test: { include: ['{src,test}/**/*.unit.test.ts'], reporters: ['default', ...reporters] } });
+  // Instrumented code under a busy machine runs several times slower than a plain unit run.
+  return defineConfig({ test: { include: ['{src,test}/**/*.unit.test.ts'], reporters: ['default', ...reporters], testTimeout: 30_000 } });
 }
