@@ -34,16 +34,22 @@ function validRecord() {
   return encodeEvent(postEvents, event, { source }).message;
 }
 
+/** An event with every optional attribute stated, encoded with a fixed id and clock. */
+function fullyStated(correlationId: string) {
+  const event = publishedEvent();
+  const causationId = randomUUID();
+  const actorId = randomUUID();
+  const encoded = encodeEvent(
+    postEvents,
+    { ...event, metadata: { ...event.metadata, correlationId, causationId, actorId, traceparent, tracestate } },
+    { source, generateId: () => fixedId, now: fixedNow },
+  );
+  return { event, causationId, actorId, encoded };
+}
+
 describe('CloudEvents envelope (Kafka binary mode)', () => {
   it('maps an event to exactly the ce_* headers, a JSON body and the social account as key', () => {
-    const event = publishedEvent();
-    const causationId = randomUUID();
-    const actorId = randomUUID();
-    const encoded = encodeEvent(
-      postEvents,
-      { ...event, metadata: { ...event.metadata, correlationId: 'req-42.a:b_c', causationId, actorId, traceparent, tracestate } },
-      { source, generateId: () => fixedId, now: fixedNow },
-    );
+    const { event, causationId, actorId, encoded } = fullyStated('req-42.a:b_c');
 
     expect(encoded.id).toBe(fixedId);
     expect(encoded.type).toBe('post.published');
@@ -195,14 +201,7 @@ describe('CloudEvents envelope (Kafka binary mode)', () => {
 
 describe('reading the envelope at the consumer edge', () => {
   it('reads the attributes and the JSON body of a valid record', () => {
-    const event = publishedEvent();
-    const causationId = randomUUID();
-    const actorId = randomUUID();
-    const encoded = encodeEvent(
-      postEvents,
-      { ...event, metadata: { ...event.metadata, correlationId: 'req-7', causationId, actorId, traceparent, tracestate } },
-      { source, generateId: () => fixedId, now: fixedNow },
-    );
+    const { event, causationId, actorId, encoded } = fullyStated('req-7');
     expect(readEnvelope(encoded.message)).toStrictEqual({
       ok: true,
       type: 'post.published',
