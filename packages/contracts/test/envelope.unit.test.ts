@@ -135,6 +135,7 @@ describe('CloudEvents envelope (Kafka binary mode)', () => {
     const refused = violation(() => encodeEvent(postRequests, request, { source: '/postwire/gateway' }));
     expect(refused.reason).toBe('invalid-metadata');
     expect(refused.message).toBe('post.publish-requested is a request: metadata.actorId (the acting user) is required');
+    expect(refused.issues).toEqual([]);
     const withActor = { ...request, metadata: { ...request.metadata, actorId: randomUUID() } };
     expect(encodeEvent(postRequests, withActor, { source: '/postwire/gateway' }).message.headers.ce_actorid).toBe(
       withActor.metadata.actorId,
@@ -164,6 +165,8 @@ describe('CloudEvents envelope (Kafka binary mode)', () => {
     ['a correlation id of 129 characters', { correlationId: 'a'.repeat(129) }, 'correlationId'],
     ['a causation id that is not a UUID', { causationId: 'cause' }, 'causationId'],
     ['a malformed traceparent', { traceparent: '00-xyz-01' }, 'traceparent'],
+    ['text before the traceparent', { traceparent: `x${traceparent}` }, 'traceparent'],
+    ['text after the traceparent', { traceparent: `${traceparent}-x` }, 'traceparent'],
     ['a tracestate over 512 characters', { tracestate: 'k=' + 'v'.repeat(511) }, 'tracestate'],
   ])('refuses to produce an envelope with %s', (_what, metadata, field) => {
     const event = publishedEvent();
@@ -171,6 +174,12 @@ describe('CloudEvents envelope (Kafka binary mode)', () => {
     expect(refused.reason).toBe('invalid-metadata');
     expect(refused.message).toMatch(/^post\.published envelope is invalid: /);
     expect(refused.issues.map((issue) => issue.path)).toEqual([[field]]);
+  });
+
+  it('says which characters a correlation id may use', () => {
+    const event = publishedEvent();
+    const refused = violation(() => encodeEvent(postEvents, { ...event, metadata: { ...event.metadata, correlationId: 'a/b' } }, { source }));
+    expect(refused.issues.map((issue) => issue.message)).toEqual(['must be 1-128 of A-Z a-z 0-9 . _ : -']);
   });
 
   it('accepts a correlation id of exactly 128 allowed characters', () => {
