@@ -2,12 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type TokenCipher, columnContext, createTokenCipher } from '@postwire/crypto';
 import {
+  CONNECT_ATTEMPT_TTL_MS,
   CONNECT_SESSION_TTL_MS,
   type ConnectSession,
   codeChallengeOf,
   createNonceLedger,
   newConnectSession,
+  openConnectAttempt,
   openConnectSession,
+  sealConnectAttempt,
   sealConnectSession,
 } from '../src/domain/connect-session.ts';
 
@@ -154,6 +157,54 @@ describe('connect session', () => {
     expect(codeChallengeOf('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
     expect(started(true).codeVerifier).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(started(false).codeVerifier).toBeUndefined();
+  });
+});
+
+describe('connect attempt cookie', () => {
+  const attempt = () => ({ attemptId: randomUUID(), provider: 'facebook' as const, expiresAt: now + CONNECT_ATTEMPT_TTL_MS, answerBy: now + 30_000 });
+
+  it('opens for the same attempt and provider until it expires ten minutes on', () => {
+    const cipher = newCipher();
+    const sealed = attempt();
+    const cookie = sealConnectAttempt(cipher, sealed);
+    expect(CONNECT_ATTEMPT_TTL_MS).toBe(600_000);
+    expect(cookie).not.toContain(sealed.attemptId);
+    const expected = { attemptId: sealed.attemptId, provider: 'facebook' as const };
+    expect(openConnectAttempt(cipher, cookie, { ...expected, now })).toEqual(sealed);
+    expect(openConnectAttempt(cipher, cookie, { ...expected, now: sealed.expiresAt - 1 })).toEqual(sealed);
+    expect(openConnectAttempt(cipher, cookie, { ...expected, now: sealed.expiresAt })).toBeUndefined();
+    expect(openConnectAttempt(cipher, cookie, { ...expected, attemptId: randomUUID(), now })).toBeUndefined();
+    expect(openConnectAttempt(cipher, cookie, { ...expected, provider: 'instagram', now })).toBeUndefined();
+  });
+
+  it('refuses a missing, forged or foreign cookie, and one whose content is not an attempt', () => {
+    const cipher = newCipher();
+    const sealed = attempt();
+    const expected = { attemptId: sealed.attemptId, provider: 'facebook' as const, now };
+    expect(openConnectAttempt(cipher, undefined, expected)).toBeUndefined();
+    expect(openConnectAttempt(cipher, '', expected)).toBeUndefined();
+    expect(openConnectAttempt(cipher, 'not-a-cookie', expected)).toBeUndefined();
+    expect(openConnectAttempt(cipher, sealConnectAttempt(newCipher(), sealed), expected)).toBeUndefined();
+    for (const context of ['', 'gateway:connect-session']) {
+      expect(openConnectAttempt(cipher, cipher.encrypt(JSON.stringify(sealed), context), expected)).toBeUndefined();
+    }
+    expect(openConnectAttempt(cipher, cipher.encrypt(JSON.stringify(sealed), 'gateway:connect-attempt'), expected)).toEqual(sealed);
+    expect(openConnectAttempt(cipher, cipher.encrypt('not json', 'gateway:connect-attempt'), expected)).toBeUndefined();
+    for (const change of [{ attemptId: 'a1' }, { provider: 'myspace' }, { expiresAt: now + 0.5 + CONNECT_ATTEMPT_TTL_MS }, { answerBy: undefined }]) {
+      expect(openConnectAttempt(cipher, sealConnectAttempt(cipher, { ...sealed, ...change } as ReturnType<typeof attempt>), expected)).toBeUndefined();
+    }
+  });
+
+  it('lets an unexpected failure of the cipher surface', () => {
+    const cipher = newCipher();
+    const sealed = attempt();
+    const broken: TokenCipher = {
+      ...cipher,
+      decrypt: () => {
+        throw new RangeError('a bug, not a bad cookie');
+      },
+    };
+    expect(() => openConnectAttempt(broken, sealConnectAttempt(cipher, sealed), { attemptId: sealed.attemptId, provider: 'facebook', now })).toThrow(RangeError);
   });
 });
 
