@@ -5,6 +5,9 @@
 //   expired nonces on every call instead of only when full changes nothing a caller sees: an
 //   expired nonce is refused before the ledger is looked at, and the oldest-first loop stops at
 //   once while the ledger is below capacity. Only the cost of a call differs.
+// - connect-session.ts, openConnectAttempt: `if (!sealed) return undefined` -> `if (false)`. A missing
+//   or empty cookie then reaches the cipher, which refuses it as malformed, and that too answers
+//   undefined. The guard only saves the attempt.
 import { mutationConfig } from '../../stryker.shared.ts';
 
 export default mutationConfig(['src/domain/connect-session.ts']);
