@@ -1,6 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { submitConsent, uniqueName } from '@postwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountEvents, accountRequests } from '@postwire/contracts';
+import { type TopicObserver, observeTopic, submitConsent } from '@postwire/testing';
 import { type Member, eventually, startStack } from './stack.ts';
 
 type Account = { id: string; platform: string; accountType: string; username: string; status: string; capabilities: { stories: boolean } };
@@ -9,24 +9,18 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
   let stack: Awaited<ReturnType<typeof startStack>>;
   let alice: Member;
   let outsider: Member;
-  const messages: string[] = [];
-  const observer = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('e2e-observer') });
+  let observers: TopicObserver[] = [];
+  const messages = () => observers.flatMap((observer) => observer.messages.map((message) => `${message.value} ${JSON.stringify(message.headers)}`));
 
   beforeAll(async () => {
     stack = await startStack();
     alice = await stack.member();
     outsider = await stack.member();
-    await observer.connect();
-    await observer.subscribe({ topics: ['postwire.account-requests.v1', 'postwire.account-events.v1'], fromBeginning: true });
-    await observer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(`${String(message.value)} ${JSON.stringify(message.headers ?? {})}`);
-      },
-    });
+    observers = [await observeTopic(accountRequests.name), await observeTopic(accountEvents.name)];
   });
 
   afterAll(async () => {
-    await observer.disconnect();
+    for (const observer of observers) await observer.stop();
     await stack.stop();
   });
 
@@ -124,9 +118,9 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
       `SELECT coalesce(string_agg(row_to_json(a)::text, ' '), '') AS dump FROM accounts.social_media_accounts a`,
     );
     const outbox = await stack.admin.query<{ dump: string }>(`SELECT coalesce(string_agg(row_to_json(o)::text, ' '), '') AS dump FROM accounts.outbox o`);
-    const everywhere = [textColumns.rows[0]?.dump ?? '', outbox.rows[0]?.dump ?? '', messages.join('\n'), stack.logLines.join('')];
+    const everywhere = [textColumns.rows[0]?.dump ?? '', outbox.rows[0]?.dump ?? '', messages().join('\n'), stack.logLines.join('')];
     expect(everywhere[0]).toContain('enc:v1:');
-    expect(messages.length).toBeGreaterThan(0);
+    expect(messages().length).toBeGreaterThan(0);
     for (const token of tokens) {
       for (const haystack of everywhere) expect(haystack.includes(token)).toBe(false);
     }

@@ -3,7 +3,6 @@ import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import pg from 'pg';
-import { inject } from 'vitest';
 import accountsApp from '@postwire/accounts/app';
 import { configSchema as accountsConfigSchema } from '@postwire/accounts/config';
 import { signDevelopmentToken } from '@postwire/auth';
@@ -12,7 +11,7 @@ import gatewayApp from '@postwire/gateway/app';
 import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { loggerOptions, problemServerOptions } from '@postwire/service-kit';
-import { type TestDatabase, addMember, createLogCapture, createTestDatabase, startMetaSandbox } from '@postwire/testing';
+import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox, uniqueName } from '@postwire/testing';
 
 const JWT_SECRET = 'e2e-shared-secret-of-at-least-32-chars';
 
@@ -35,7 +34,7 @@ export async function startStack(options: StackOptions = {}) {
   const sandbox = await startMetaSandbox();
   const logs = createLogCapture();
   const keyRing = { TOKEN_ENCRYPTION_KEYS: `e2e-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'e2e-1' };
-  const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS: inject('kafkaBrokers').join(','), META_SANDBOX_URL: sandbox.baseUrl };
+  const shared = { ...keyRing, JWT_SECRET, ...kafkaTestEnvironment(), META_SANDBOX_URL: sandbox.baseUrl };
 
   const accountsConfig = loadConfig(accountsConfigSchema, {
     ...shared,
@@ -53,6 +52,7 @@ export async function startStack(options: StackOptions = {}) {
       GATEWAY_ACCOUNTS_URL: accounts.url,
       GATEWAY_DATABASE_URL: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
       GATEWAY_METRICS_PORT: '0',
+      GATEWAY_INSTANCE_ID: uniqueName('e2e-gateway'),
     }),
   );
 

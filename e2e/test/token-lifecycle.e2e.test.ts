@@ -1,6 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sandboxControl, submitConsent, uniqueName } from '@postwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountEvents } from '@postwire/contracts';
+import { type TopicObserver, observeTopic, sandboxControl, submitConsent } from '@postwire/testing';
 import { type Member, eventually, startStack } from './stack.ts';
 
 const DAY_MS = 24 * 3_600_000;
@@ -15,8 +15,8 @@ describe('a connected account’s token over time, seen through the gateway', ()
   let stack: Awaited<ReturnType<typeof startStack>>;
   let bob: Member;
   let account: Account;
-  const events: Observed[] = [];
-  const observer = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('e2e-lifecycle') });
+  let observer: TopicObserver | undefined;
+  const events = (): Observed[] => (observer?.messages ?? []).map((message) => ({ type: message.headers.ce_type ?? '', data: message.data }));
 
   beforeAll(async () => {
     stack = await startStack({
@@ -30,13 +30,7 @@ describe('a connected account’s token over time, seen through the gateway', ()
       },
     });
     bob = await stack.member();
-    await observer.connect();
-    await observer.subscribe({ topic: 'postwire.account-events.v1', fromBeginning: true });
-    await observer.run({
-      eachMessage: async ({ message }) => {
-        events.push({ type: String(message.headers?.ce_type), data: JSON.parse(String(message.value)) as Record<string, unknown> });
-      },
-    });
+    observer = await observeTopic(accountEvents.name);
 
     const start = await stack.gateway.inject({ url: '/v1/connect/instagram/start', headers: { authorization: bob.authorization } });
     const cookie = String(start.headers['set-cookie']).split(';')[0] ?? '';
@@ -47,7 +41,7 @@ describe('a connected account’s token over time, seen through the gateway', ()
   });
 
   afterAll(async () => {
-    await observer.disconnect();
+    await observer?.stop();
     await stack.stop();
   });
 
@@ -63,7 +57,7 @@ describe('a connected account’s token over time, seen through the gateway', ()
   }
 
   const eventFor = (type: string) =>
-    eventually(async () => events.find((event) => event.type === type && event.data.socialAccountId === account.id), type, { timeoutMs: 15_000 });
+    eventually(async () => events().find((event) => event.type === type && event.data.socialAccountId === account.id), type, { timeoutMs: 15_000 });
 
   it('a 60-day Instagram token is announced as expiring a week before, then refreshed', async () => {
     const firstExpiry = Date.parse(account.tokenExpiresAt ?? '');
@@ -102,7 +96,7 @@ describe('a connected account’s token over time, seen through the gateway', ()
     const tokens = stack.issuedTokens();
     expect(tokens.length).toBeGreaterThan(0);
     expect(stack.logLines.length).toBeGreaterThan(0);
-    const haystacks = [stack.logLines.join(''), JSON.stringify(events)];
+    const haystacks = [stack.logLines.join(''), JSON.stringify(events())];
     for (const token of tokens) for (const haystack of haystacks) expect(haystack.includes(token)).toBe(false);
   });
 });

@@ -45,6 +45,12 @@ export const fields = {
     .default('127.0.0.1:9092')
     .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port')).min(1)),
+  /** Put before every topic name (`KAFKA_TOPIC_PREFIX`), so environments sharing a cluster keep apart; empty by default. */
+  kafkaTopicPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'only letters, digits, ".", "_" and "-" are allowed in a topic name')
+    .max(100)
+    .default(''),
   durationMs: (fallback: number) => z.coerce.number().int().min(0).default(fallback),
   boolean: (fallback: boolean) =>
     z

@@ -9,6 +9,11 @@ export type KafkaClientOptions = {
   readonly logger: ServiceLogger;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * Put before every topic name this client touches (e.g. `staging.`), so several environments, or a test
+   * run beside a running stack, share one cluster without reading or writing each other's topics.
+   */
+  readonly topicPrefix?: string;
 };
 
 /** The one place a kafkajs client is made; services receive it through their Kafka plugin. */
@@ -16,6 +21,13 @@ export type KafkaClient = {
   readonly kafka: Kafka;
   readonly clientId: string;
   readonly logger: ServiceLogger;
+  readonly topicPrefix: string;
+  /** The name on the cluster of a contract's topic (the contract's name behind the prefix). */
+  topic(name: string): string;
+  /** The contract's name of a topic read from the cluster: the prefix comes off. */
+  contractTopic(name: string): string;
+  /** Consumer groups carry the prefix too: a group shared by two environments would split their partitions. */
+  group(name: string): string;
 };
 
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
@@ -29,5 +41,14 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     logLevel: logLevel.INFO,
     logCreator: pinoLogCreator(logger),
   });
-  return { kafka, clientId: options.clientId, logger };
+  const topicPrefix = options.topicPrefix ?? '';
+  return {
+    kafka,
+    clientId: options.clientId,
+    logger,
+    topicPrefix,
+    topic: (name) => `${topicPrefix}${name}`,
+    group: (name) => `${topicPrefix}${name}`,
+    contractTopic: (name) => (name.startsWith(topicPrefix) ? name.slice(topicPrefix.length) : name),
+  };
 }

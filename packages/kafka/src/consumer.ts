@@ -19,7 +19,7 @@ export type KafkaPosition = {
   readonly timestamp: string;
 };
 
-/** A valid event in the current shape, with where it was read from. */
+/** A valid event in the current shape, with where it was read from (`topic`: the contract's name, without the prefix). */
 export type ConsumedEvent<Topic extends TopicContract> = IncomingEvent<Topic> & { readonly position: KafkaPosition };
 
 /** `duplicate`: already applied before (the inbox knew its id); counted, not applied again. */
@@ -84,7 +84,8 @@ export function createEventConsumer<Topic extends TopicContract>(
   client: KafkaClient,
   options: EventConsumerOptions<Topic>,
 ): EventConsumer {
-  const { groupId, reader, handler, metrics } = options;
+  const { reader, handler, metrics } = options;
+  const groupId = client.group(options.groupId);
   const logger = options.logger.child({ component: 'consumer', groupId });
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 5_000 };
@@ -109,6 +110,8 @@ export function createEventConsumer<Topic extends TopicContract>(
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   let admin: Admin | undefined;
+  // The cluster's names: the contract names behind the client's prefix.
+  const topicNames = reader.topicNames.map((name) => client.topic(name));
   let unregisterLag: (() => void) | undefined;
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -292,7 +295,7 @@ export function createEventConsumer<Topic extends TopicContract>(
     for (const message of batch.messages) {
       // On stop, what is already in hand finishes; nothing new starts.
       if (!payload.isRunning() || payload.isStale()) break;
-      const decoded = reader.decode(batch.topic, {
+      const decoded = reader.decode(client.contractTopic(batch.topic), {
         key: message.key?.toString() ?? null,
         value: message.value?.toString() ?? null,
         headers: headersFromKafka(message.headers),
@@ -304,7 +307,7 @@ export function createEventConsumer<Topic extends TopicContract>(
         await progress.done(message.offset);
         continue;
       }
-      const position = { topic: batch.topic, partition: batch.partition, offset: message.offset, timestamp: message.timestamp };
+      const position = { topic: client.contractTopic(batch.topic), partition: batch.partition, offset: message.offset, timestamp: message.timestamp };
       pending.push({ event: { ...decoded.event, position }, message });
       if (pending.length >= maxBatchSize) {
         if (!(await processPending(payload, progress, pending))) return;
@@ -323,9 +326,9 @@ export function createEventConsumer<Topic extends TopicContract>(
       stopping = false;
       admin = client.kafka.admin();
       await Promise.all([deadLetters.connect(), admin.connect(), consumer.connect()]);
-      await consumer.subscribe({ topics: [...reader.topicNames], fromBeginning: options.fromBeginning ?? true });
+      await consumer.subscribe({ topics: topicNames, fromBeginning: options.fromBeginning ?? true });
       const lagAdmin = admin;
-      unregisterLag = metrics?.registerLagSource(() => fetchConsumerLag(lagAdmin, groupId, reader.topicNames));
+      unregisterLag = metrics?.registerLagSource(() => fetchConsumerLag(lagAdmin, groupId, topicNames));
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -347,7 +350,7 @@ export function createEventConsumer<Topic extends TopicContract>(
     },
     async lag() {
       if (!admin) throw new Error('consumer not started');
-      return fetchConsumerLag(admin, groupId, reader.topicNames);
+      return fetchConsumerLag(admin, groupId, topicNames);
     },
   };
 }

@@ -47,7 +47,7 @@ export function createEventProducer(client: KafkaClient, options: EventProducerO
     for (const record of records) {
       let entry = byTopic.get(record.topic);
       if (!entry) {
-        entry = { topic: record.topic, messages: [] };
+        entry = { topic: client.topic(record.topic), messages: [] };
         byTopic.set(record.topic, entry);
       }
       entry.messages.push({ key: record.message.key, value: record.message.value, headers: { ...record.message.headers } });

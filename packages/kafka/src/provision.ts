@@ -43,8 +43,9 @@ async function awaitLeaders(admin: Admin, topics: readonly string[], timeoutMs =
 }
 
 export async function provisionTopics(client: KafkaClient, options: ProvisionOptions): Promise<ProvisionReport> {
+  // Contract names in, cluster names out: the client's prefix goes before each.
   const wanted = options.topics.flatMap((topic) =>
-    options.deadLetter === false ? [topic] : [topic, deadLetterTopicName(topic)],
+    (options.deadLetter === false ? [topic] : [topic, deadLetterTopicName(topic)]).map((name) => client.topic(name)),
   );
   const admin = client.kafka.admin();
   await admin.connect();

@@ -28,6 +28,8 @@ export type KafkaPluginOptions = {
    */
   readonly consumes?: readonly TopicContract[];
   readonly partitions: number;
+  /** Put before every topic name (config `KAFKA_TOPIC_PREFIX`); empty by default. */
+  readonly topicPrefix?: string;
 };
 
 /**
@@ -41,6 +43,7 @@ export const kafkaPlugin = fp(
       brokers: options.brokers,
       clientId: `postwire-${options.service}`,
       logger: fastify.log,
+      topicPrefix: options.topicPrefix ?? '',
     });
     const metrics = createKafkaMetrics(fastify.metrics);
     const topics = [...options.produces, ...(options.consumes ?? [])].map((topic) => topic.name);

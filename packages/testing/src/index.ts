@@ -7,3 +7,4 @@ export { sandboxControl, startMetaSandbox, submitConsent } from './meta-sandbox.
 export { createLogCapture } from './logs.ts';
 export { eventually } from './eventually.ts';
 export { addMember } from './members.ts';
+export { kafkaTestEnvironment, observeTopic, testTopic, type Observed, type TopicObserver } from './kafka.ts';

@@ -2,6 +2,8 @@
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string[];
+    /** Before every topic and consumer group of this run (KAFKA_TOPIC_PREFIX). */
+    kafkaTopicPrefix: string;
     adminDatabaseUrl: string;
     templateDatabase: string;
   }

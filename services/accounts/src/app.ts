@@ -27,7 +27,7 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
-  await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], consumes: [accountRequests], partitions: config.kafka.partitions });
+  await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], consumes: [accountRequests], partitions: config.kafka.partitions, topicPrefix: config.kafka.topicPrefix });
   await fastify.register(eventPipeline, {
     workerDatabaseUrl: config.database.worker,
     keyRing: config.keyRing,

@@ -3,13 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EncryptedSecret, accountEvents, accountRequests, deadLetterTopicName, derivedAccountId } from '@postwire/contracts';
+import { EncryptedSecret, type EncodedEvent, accountEvents, accountRequests, deadLetterTopicName, derivedAccountId } from '@postwire/contracts';
 import { type TokenCipher, columnContext, createTokenCipher, eventFieldContext } from '@postwire/crypto';
 import { type GraphClient, createGraphClient } from '@postwire/graph';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { type BuiltSandbox, buildSandbox, optionsFromConfig, sandboxConfigSchema } from '@postwire/meta-sandbox';
 import { loadConfig } from '@postwire/config';
-import { type TestDatabase, createTestDatabase } from '@postwire/testing';
+import { type TestDatabase, createTestDatabase, testTopic } from '@postwire/testing';
 import { type Observed, buildAccounts, consentCode, eventually, observeTopic, testEnvironment } from './helpers.ts';
 
 // The sandbox's dev seed (infra/meta-sandbox/README.md).
@@ -71,7 +71,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     groupId = built.groupId;
     cipher = createTokenCipher(built.config.keyRing);
     graph = createGraphClient(built.config.graph);
-    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), clientId: 'accounts-test-gateway', logger: pino({ level: 'silent' }) });
+    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: 'accounts-test-gateway', logger: pino({ level: 'silent' }) });
     producer = createEventProducer(client, { source: '/postwire/gateway' });
     await producer.connect();
     observer = await observeTopic(accountEvents.name);
@@ -111,11 +111,10 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     token: string;
     scopes: string[];
     socialAccountId?: string;
-    id?: string;
-  }): Promise<{ id: string; socialAccountId: string }> {
+  }): Promise<{ id: string; socialAccountId: string; record: EncodedEvent }> {
     const socialAccountId = input.socialAccountId ?? derivedAccountId(input.organisationId, input.platform, input.platformUserId);
-    const id = input.id ?? randomUUID();
-    await producer.publish(accountRequests, [
+    const id = randomUUID();
+    const [record] = await producer.publish(accountRequests, [
       {
         type: 'account.authorized',
         data: {
@@ -130,7 +129,8 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
         metadata: { id, organisationId: input.organisationId, actorId, correlationId: `test-${id}` },
       },
     ]);
-    return { id, socialAccountId };
+    if (!record) throw new Error('nothing published');
+    return { id, socialAccountId, record };
   }
 
   async function requestDisconnect(organisationId: string, socialAccountId: string, mode: 'disconnect' | 'delete'): Promise<string> {
@@ -158,7 +158,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     }, `${count} events caused by ${eventId}`);
 
   const GRANTED_FACEBOOK = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic', 'instagram_content_publish'];
-  let firstConnect: { id: string; socialAccountId: string };
+  let firstConnect: { id: string; socialAccountId: string; record: EncodedEvent };
 
   it('Facebook Login: each granted Page and its linked Instagram account becomes an active, encrypted account, announced once', async () => {
     // The gateway's flow: the consent dialog, the code exchange, debug_token for who and what was granted.
@@ -223,9 +223,9 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
 
   it('the same account.authorized delivered twice changes nothing and announces nothing the second time', async () => {
     const before = await rowsOf(organisations.main);
-    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
-    // Same event id: what a producer retry or a redelivery looks like.
-    await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, id: firstConnect.id });
+    // The very same record again (same id, same bytes): what a producer retry or a redelivery looks like. An
+    // event id names exactly one event, so a second event is never sent under the first one's id.
+    await producer.sendEncoded([firstConnect.record]);
     // A marker with the same key lands behind it on the same partition.
     const marker = await requestDisconnect(organisations.main, firstConnect.socialAccountId, 'disconnect');
     await processed(marker);
@@ -354,7 +354,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     });
     for (const id of [undecryptable, nowhere.id]) {
       const letter = await eventually(() => deadLetters.messages.find((message) => message.headers.ce_id === id), `dead letter of ${id}`);
-      expect(letter.headers).toMatchObject({ dlq_reason: 'handler-rejected', dlq_attempts: '1', dlq_consumer_group: groupId });
+      expect(letter.headers).toMatchObject({ dlq_reason: 'handler-rejected', dlq_attempts: '1', dlq_consumer_group: testTopic(groupId) });
     }
     expect(observer.messages.filter((message) => [undecryptable, nowhere.id].includes(message.headers.ce_causationid ?? ''))).toEqual([]);
   });

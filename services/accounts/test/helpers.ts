@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
-import { inject } from 'vitest';
 import { loadConfig } from '@postwire/config';
 import { loggerOptions } from '@postwire/service-kit';
-import { type TestDatabase, createLogCapture, submitConsent, uniqueName } from '@postwire/testing';
+import { type TestDatabase, createLogCapture, kafkaTestEnvironment, submitConsent, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
 import { type AccountsConfig, configSchema } from '../src/config.ts';
 
@@ -13,7 +11,7 @@ export function testEnvironment(database: TestDatabase, sandboxUrl: string, over
   return {
     ACCOUNTS_DATABASE_URL: database.urlFor('accounts', 'app'),
     ACCOUNTS_WORKER_DATABASE_URL: database.urlFor('accounts', 'worker'),
-    KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+    ...kafkaTestEnvironment(),
     TOKEN_ENCRYPTION_KEYS: `test-1:${randomBytes(32).toString('base64')}`,
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
     JWT_SECRET: 'accounts-test-shared-secret-32-characters',
@@ -47,26 +45,7 @@ export async function buildAccounts(
   return { app: instance, config, logLines, groupId };
 }
 
-export type Observed = { readonly key: string; readonly headers: Record<string, string>; readonly value: string; readonly data: Record<string, unknown> };
-
-/** A plain kafkajs reader of a topic, outside everything under test. */
-export async function observeTopic(topic: string): Promise<{ readonly messages: Observed[]; stop(): Promise<void> }> {
-  const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('accounts-observer') });
-  const messages: Observed[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)]));
-      const value = String(message.value);
-      messages.push({ key: String(message.key), headers, value, data: JSON.parse(value) as Record<string, unknown> });
-    },
-  });
-  return { messages, stop: () => consumer.disconnect() };
-}
-
-export { eventually } from '@postwire/testing';
+export { eventually, observeTopic, type Observed } from '@postwire/testing';
 
 /**
  * Goes through a sandbox consent page as a browser would with its defaults (hidden fields, pre-checked

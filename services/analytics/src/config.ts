@@ -10,6 +10,7 @@ export const configSchema = z
     ANALYTICS_WORKER_DATABASE_URL: fields.optionalPostgresUrl,
     DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
     KAFKA_BROKERS: fields.kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: fields.kafkaTopicPrefix,
     LOG_LEVEL: fields.logLevel,
   })
   .transform((env) => ({
@@ -20,7 +21,7 @@ export const configSchema = z
       app: env.ANALYTICS_DATABASE_URL,
       worker: env.ANALYTICS_WORKER_DATABASE_URL,
     }),
-    kafka: { brokers: env.KAFKA_BROKERS },
+    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX },
   }));
 
 export type AnalyticsConfig = z.output<typeof configSchema>;

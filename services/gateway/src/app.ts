@@ -37,12 +37,13 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
     produces: [accountRequests, postRequests],
     consumes: [accountEvents],
     partitions: config.kafka.partitions,
+    topicPrefix: config.kafka.topicPrefix,
   });
   await fastify.register(asyncApiRoutes, { kafkaBrokers: config.kafka.brokers, version: API_VERSION });
   const graph = createGraphClient(config.graph, { logger: fastify.log });
   const cipher = createTokenCipher(config.keyRing);
   // The connect callback is where Meta sends the browser back: it has no bearer token, its cookie binds it.
-  await fastify.register(answersPlugin);
+  await fastify.register(answersPlugin, { instanceId: config.instanceId });
   await fastify.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl, answerTimeoutMs: config.connectWaitMs });
   await fastify.register(upstreamPlugin, { timeoutMs: config.upstreams.timeoutMs });
   await fastify.register(

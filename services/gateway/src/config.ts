@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
@@ -19,6 +20,7 @@ export const configSchema = z
     DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
     GATEWAY_MEMBERSHIP_CACHE_MS: fields.durationMs(30_000),
     KAFKA_BROKERS: fields.kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: fields.kafkaTopicPrefix,
     LOG_LEVEL: fields.logLevel,
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     // The owning services' read APIs (internal addresses).
@@ -26,6 +28,8 @@ export const configSchema = z
     GATEWAY_UPSTREAM_TIMEOUT_MS: fields.durationMs(5_000),
     // How long a connect callback waits for the accounts service to say what it connected.
     GATEWAY_CONNECT_WAIT_MS: fields.durationMs(8_000),
+    // Names this instance's answers consumer group; unique per running instance (the host name by default).
+    GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default(hostname()),
     ...authFields,
     ...keyRingFields,
     ...graphFields,
@@ -42,9 +46,10 @@ export const configSchema = z
     metrics: { host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT },
     database: env.GATEWAY_DATABASE_URL ?? connectionUrlForRole(env.DATABASE_URL, GATEWAY_ROLE),
     membershipCacheMs: env.GATEWAY_MEMBERSHIP_CACHE_MS,
-    kafka: { brokers: env.KAFKA_BROKERS, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
     upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
+    instanceId: env.GATEWAY_INSTANCE_ID,
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),

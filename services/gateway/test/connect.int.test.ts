@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountEvents, accountRequests } from '@postwire/contracts';
 import { createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { createTokenCipher, eventFieldContext } from '@postwire/crypto';
-import { eventually, sandboxControl, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
+import { type Observed, type TopicObserver, eventually, observeTopic, sandboxControl, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
 import type { GatewayConfig } from '../src/config.ts';
 import { buildGateway, createMembers, testEnvironment } from './helpers.ts';
-
-type Observed = { headers: Record<string, string>; value: string; data: Record<string, unknown> };
 
 describe('connect flows through the gateway, against the Meta sandbox', () => {
   let sandbox: Awaited<ReturnType<typeof startMetaSandbox>>;
   let gateway: FastifyInstance;
   let config: GatewayConfig;
   let logLines: string[];
-  const observed: Observed[] = [];
-  const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('connect-observer') });
-  const admin = kafka.admin();
-  /** The next offset the observer will read, per partition of the requests topic. */
-  const readUpTo = new Map<number, number>();
+  let observer: TopicObserver | undefined;
+  const observed = (): Observed[] => observer?.messages ?? [];
   let members: Awaited<ReturnType<typeof createMembers>>;
   let userId: string;
   let organisationId: string;
@@ -32,20 +25,11 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     members = await createMembers();
     ({ gateway, config, logLines } = await buildGateway(testEnvironment(members.url, { META_SANDBOX_URL: sandbox.baseUrl })));
     ({ userId, organisationId, authorization: bearer } = await members.member());
-    await Promise.all([consumer.connect(), admin.connect()]);
-    await consumer.subscribe({ topic: accountRequests.name, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        readUpTo.set(partition, Number(message.offset) + 1);
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, String(value)]));
-        const value = String(message.value);
-        observed.push({ headers, value, data: JSON.parse(value) as Record<string, unknown> });
-      },
-    });
+    observer = await observeTopic(accountRequests.name);
   });
 
   afterAll(async () => {
-    await Promise.all([consumer.disconnect(), admin.disconnect()]);
+    await observer?.stop();
     await gateway.close();
     await sandbox.close();
     await members.close();
@@ -64,18 +48,8 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
 
   function eventFor(correlationId: string): Promise<Observed> {
     return eventually(
-      () => observed.find((entry) => entry.headers.ce_correlationid === correlationId),
+      () => observed().find((entry) => entry.headers.ce_correlationid === correlationId),
       `account.authorized with correlation ${correlationId}`,
-      { timeoutMs: 15_000 },
-    );
-  }
-
-  /** Waits until the observer has read every message the requests topic holds now. */
-  async function observerCaughtUp(): Promise<void> {
-    const ends = await admin.fetchTopicOffsets(accountRequests.name);
-    await eventually(
-      () => (ends.every(({ partition, high }) => (readUpTo.get(partition) ?? 0) >= Number(high)) ? true : undefined),
-      `the observer to read ${accountRequests.name} to its end`,
       { timeoutMs: 15_000 },
     );
   }
@@ -152,7 +126,7 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
   });
 
   it('a user who declines sees why nothing was connected, and nothing is emitted', async () => {
-    const before = observed.length;
+    const before = observed().length;
     const { dialog, cookie } = await start('facebook');
     const redirect = await submitConsent(dialog, 'deny');
     expect(redirect.searchParams.get('error')).toBe('access_denied');
@@ -163,9 +137,9 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     expect(page.body).toContain('access was declined');
     // The gateway answers after Kafka acknowledged what it sent: once the observer has read the
     // topic to its end, an event from this flow would be in `observed`.
-    await observerCaughtUp();
+    await observer?.caughtUp();
     // Other runs may share the topic: only this organisation's events count.
-    expect(observed.slice(before).filter((entry) => entry.headers.ce_organisationid === organisationId)).toEqual([]);
+    expect(observed().slice(before).filter((entry) => entry.headers.ce_organisationid === organisationId)).toEqual([]);
   });
 
   it('refuses a callback that does not belong to this browser’s flow, or that was already used', async () => {
@@ -215,7 +189,7 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
 
     // What the accounts service emits when it dead-letters the request: caused by the account.authorized event.
     const authorized = await eventFor(String(pending.headers['x-correlation-id']));
-    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), clientId: uniqueName('connect-test'), logger: gateway.log });
+    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('connect-test'), logger: gateway.log });
     const producer = createEventProducer(client, { source: '/postwire/accounts' });
     await producer.connect();
     try {

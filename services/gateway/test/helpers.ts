@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
-import { type TestDatabase, addMember, createLogCapture, createTestDatabase } from '@postwire/testing';
+import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
 import { configSchema, type GatewayConfig } from '../src/config.ts';
 
@@ -44,7 +44,8 @@ export function testEnvironment(databaseUrl: string, overrides: Record<string, s
     JWT_SECRET: TEST_JWT_SECRET,
     TOKEN_ENCRYPTION_KEYS: `test-1:${randomBytes(32).toString('base64')}`,
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
-    KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+    ...kafkaTestEnvironment(),
+    GATEWAY_INSTANCE_ID: uniqueName('gateway-test'),
     META_SANDBOX_URL: 'http://127.0.0.1:4010',
     GATEWAY_DATABASE_URL: databaseUrl,
     // Any free port: test files run side by side.

@@ -10,6 +10,7 @@ export const configSchema = z
     PUBLISHER_WORKER_DATABASE_URL: fields.optionalPostgresUrl,
     DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
     KAFKA_BROKERS: fields.kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: fields.kafkaTopicPrefix,
     LOG_LEVEL: fields.logLevel,
   })
   .transform((env) => ({
@@ -20,7 +21,7 @@ export const configSchema = z
       app: env.PUBLISHER_DATABASE_URL,
       worker: env.PUBLISHER_WORKER_DATABASE_URL,
     }),
-    kafka: { brokers: env.KAFKA_BROKERS },
+    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX },
   }));
 
 export type PublisherConfig = z.output<typeof configSchema>;

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type IncomingEvent, accountEvents, createEventReader } from '@postwire/contracts';
-import { createEventConsumer } from '@postwire/kafka';
+import { createEventConsumer, describeError } from '@postwire/kafka';
 
 type AccountEvent = IncomingEvent<typeof accountEvents>;
 
@@ -22,6 +21,8 @@ declare module 'fastify' {
 }
 
 export type AnswersOptions = {
+  /** Names this instance's consumer group (config GATEWAY_INSTANCE_ID). */
+  readonly instanceId: string;
   /** How long answers are kept for a later look (a connect's status page). */
   readonly retainMs?: number;
   /** At most this many requests' answers are kept; the oldest go first. */
@@ -33,13 +34,15 @@ export type AnswersOptions = {
  * Every gateway instance must see every answer, so each has a group of its own starting at the
  * latest offsets; it only observes, so it never dead-letters what the owner's consumers handle.
  * Answers are also kept briefly, so one that arrives after the caller was answered (a request the
- * accounts service dead-letters after its retries) can still be shown.
+ * accounts service dead-letters after its retries) can still be shown. The group is named by the
+ * instance (stable across restarts, so a crash leaves at most one behind) and deleted on a clean close.
  */
 export const answersPlugin = fp(
   async (fastify: FastifyInstance, options: AnswersOptions) => {
     const retainMs = options.retainMs ?? 10 * 60 * 1000;
     const maxRetained = options.maxRetained ?? 10_000;
     const waiters = new Map<string, { events: AccountEvent[]; onEvent: () => void }>();
+    const groupId = `gateway-answers-${options.instanceId}`;
     const recent = new Map<string, { events: AccountEvent[]; expiresAt: number }>();
 
     function retain(causationId: string, event: AccountEvent): void {
@@ -54,7 +57,7 @@ export const answersPlugin = fp(
     }
 
     const consumer = createEventConsumer(fastify.kafka.client, {
-      groupId: `gateway-answers-${randomUUID()}`,
+      groupId,
       reader: createEventReader(accountEvents),
       logger: fastify.log,
       fromBeginning: false,
@@ -75,6 +78,15 @@ export const answersPlugin = fp(
     await consumer.start();
     fastify.addHook('onClose', async () => {
       await consumer.stop();
+      const admin = fastify.kafka.client.kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteGroups([fastify.kafka.client.group(groupId)]);
+      } catch (error) {
+        fastify.log.warn({ groupId, error: describeError(error) }, 'answers consumer group not deleted');
+      } finally {
+        await admin.disconnect();
+      }
     });
 
     fastify.decorate('answers', {
