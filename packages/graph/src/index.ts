@@ -73,3 +73,4 @@ export {
   type OAuthProvider,
   type OAuthEndpoints,
 } from './oauth.ts';
+export { errorCategory, isGraphError, toErrorInfo, type ErrorInfoCategory, type GraphErrorInfo } from './error-info.ts';

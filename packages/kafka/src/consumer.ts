@@ -69,7 +69,15 @@ export type EventConsumerOptions<Topic extends TopicContract> = {
    * with the owner's own group. Default true.
    */
   readonly deadLetter?: boolean;
+  /**
+   * Called after an event that was read (valid, in the current shape) went to the dead-letter topic, with
+   * the error that put it there: the owner answers its requester there (e.g. a failure event), since
+   * nothing else will. A throw is logged; the dead letter stands.
+   */
+  readonly onDeadLetter?: (event: ConsumedEvent<Topic>, failure: DeadLetterFailure) => Promise<void>;
 };
+
+export type DeadLetterFailure = { readonly reason: DeadLetterReason; readonly error: unknown; readonly attempts: number };
 
 export type EventConsumer = {
   start(): Promise<void>;
@@ -248,6 +256,11 @@ export function createEventConsumer<Topic extends TopicContract>(
             attempts: attempt,
             type: item.event.type,
           });
+          if (options.onDeadLetter && options.deadLetter !== false) {
+            await options.onDeadLetter(item.event, { reason: decision.reason, error, attempts: attempt }).catch((hookError: unknown) =>
+              logger.error({ offset: item.message.offset, error: describeError(hookError) }, 'dead-letter handler failed'),
+            );
+          }
           break;
         }
         metrics?.handlerRetries.inc({ topic, type: item.event.type, group: groupId });

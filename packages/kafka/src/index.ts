@@ -3,6 +3,7 @@ export { createEventProducer, type EventProducer, type EventProducerOptions } fr
 export {
   createEventConsumer,
   type ConsumedEvent,
+  type DeadLetterFailure,
   type EventConsumer,
   type EventConsumerOptions,
   type EventHandler,

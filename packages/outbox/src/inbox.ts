@@ -81,13 +81,3 @@ export function createIdempotentHandler<Topic extends TopicContract>(
     },
   };
 }
-
-/** Forgets ids older than the window in which Kafka could still redeliver them (retention + margin). */
-export async function pruneInbox(pool: DatabasePool, schema: string, olderThanMs: number): Promise<number> {
-  const result = await pool.query(sql.type(z.object({ event_id: z.string() }))`
-    DELETE FROM ${sql.identifier([schema, 'inbox'])}
-     WHERE processed_at < clock_timestamp() - make_interval(secs => ${olderThanMs / 1_000})
-    RETURNING event_id
-  `);
-  return result.rowCount;
-}

@@ -14,3 +14,22 @@ export {
 } from './trace-context.ts';
 export { kafkaPlugin, type KafkaPluginOptions } from './kafka.ts';
 export { zodSchemasPlugin } from './zod.ts';
+export { graphPlugin, outboxRelayPlugin, workerDatabasePlugin, type OutboxRelayPluginOptions, type WorkerDatabaseOptions } from './workers.ts';
+export { inboxConsumer, type InboxConsumerOptions } from './consumer.ts';
+export {
+  createRunGate,
+  createTimedWorker,
+  forEachBounded,
+  pruneOnce,
+  pruningPlugin,
+  timedWorkerPlugin,
+  withPassLock,
+  workerMetrics,
+  type PassResult,
+  type PruneTarget,
+  type PruningOptions,
+  type TimedWorker,
+  type TimedWorkerOptions,
+  type TimedWorkerPluginOptions,
+  type WorkerMetrics,
+} from './timed-worker.ts';

@@ -1,41 +1,63 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
 import { accountEvents, accountRequests } from '@postwire/contracts';
+import { createTokenCipher } from '@postwire/crypto';
 import { createOrganisationLookup } from '@postwire/db';
-import { databasePlugin, kafkaPlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
+import {
+  databasePlugin,
+  graphPlugin,
+  inboxConsumer,
+  kafkaPlugin,
+  outboxRelayPlugin,
+  serviceKit,
+  workerDatabasePlugin,
+  zodSchemasPlugin,
+} from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
+import { accountRequestFailures, accountRequestHandlers } from './consumers/account-requests.ts';
 import { accountRoutes } from './routes/accounts.ts';
-import { type EventPipelineOptions, eventPipeline } from './workers/event-pipeline.ts';
+import { ACCOUNTS } from './service.ts';
+import { pruning } from './workers/pruning.ts';
 import { tokenLifecycle } from './workers/token-lifecycle.ts';
 
 export type AccountsAppOptions = {
   readonly config: AccountsConfig;
-  /** Consumer group overrides for tests sharing a broker (see EventPipelineOptions); production uses the defaults. */
-  readonly consumer?: Pick<EventPipelineOptions, 'groupId' | 'fromBeginning' | 'onGroupJoin'>;
+  /** Consumer group overrides for tests sharing a broker; production uses the `accounts` group from the beginning. */
+  readonly consumer?: { readonly groupId?: string; readonly fromBeginning?: boolean; readonly onGroupJoin?: () => void };
   /** The lifecycle workers' clock; tests move it with the Meta sandbox's. Default: the real one. */
   readonly now?: () => Date;
 };
 
 /**
- * The whole accounts service as one plugin; nothing happens at import time. Plugins close in reverse
- * order: the event pipeline (consumer, outbox relay, worker pool) first, then Kafka, then the app pool.
+ * The whole accounts service as a list of plugins; nothing happens at import time. They close in reverse
+ * order: routes, then the timed workers and the consumer (the event in hand finishes), then the relay
+ * (publishing what they wrote), Kafka, and the pools.
  */
 const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, consumer, now }) => {
+  const cipher = createTokenCipher(config.keyRing);
   await fastify.register(serviceKit, { service: 'accounts' });
   await fastify.register(zodSchemasPlugin);
   // User-scoped reads: accounts_app, RLS applies with the caller's claims.
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
-  await fastify.register(kafkaPlugin, { service: 'accounts', brokers: config.kafka.brokers, produces: [accountEvents], consumes: [accountRequests], partitions: config.kafka.partitions, topicPrefix: config.kafka.topicPrefix });
-  await fastify.register(eventPipeline, {
-    workerDatabaseUrl: config.database.worker,
-    keyRing: config.keyRing,
-    graph: config.graph,
-    ...consumer,
-  });
-  // Expiry scan, token refresh and health checks; registered after the pipeline so they stop before it.
-  await fastify.register(tokenLifecycle, { keyRing: config.keyRing, settings: config.lifecycle, ...(now ? { now } : {}) });
+  await fastify.register(kafkaPlugin, { service: 'accounts', ...config.kafka, produces: [accountEvents], consumes: [accountRequests] });
+  await fastify.register(workerDatabasePlugin, { connectionUri: config.database.worker, applicationName: 'accounts-worker' });
+  await fastify.register(graphPlugin, { settings: config.graph });
+  await fastify.register(outboxRelayPlugin, { schema: ACCOUNTS.schema, sessionUrl: config.database.worker, topics: [accountEvents.name] });
+  await fastify.register(
+    inboxConsumer({
+      name: ACCOUNTS.consumer,
+      topic: accountRequests,
+      schema: ACCOUNTS.schema,
+      emits: { topic: accountEvents, source: ACCOUNTS.source },
+      handlers: ({ graph }) => accountRequestHandlers({ graph, cipher }),
+      onDeadLetter: accountRequestFailures,
+      ...consumer,
+    }),
+  );
+  await fastify.register(tokenLifecycle, { cipher, settings: config.lifecycle, ...(now ? { now } : {}) });
+  await fastify.register(pruning, config.pruning);
   await fastify.register(accountRoutes, { prefix: '/v1' });
 };
 

@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
 import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { serviceConnectionUrls } from '@postwire/db';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
+import { pruningFields, toPruningSettings } from './workers/pruning.ts';
 import { lifecycleFields, toLifecycleSettings } from './workers/token-lifecycle-config.ts';
 
 export const configSchema = z
@@ -21,6 +22,7 @@ export const configSchema = z
     ...keyRingFields,
     ...graphFields,
     ...lifecycleFields,
+    ...pruningFields,
   })
   .superRefine((env, context) => {
     checkAuthFields(env, context);
@@ -40,6 +42,7 @@ export const configSchema = z
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
     lifecycle: toLifecycleSettings(env),
+    pruning: toPruningSettings(env),
   }));
 
 export type AccountsConfig = z.output<typeof configSchema>;

@@ -56,14 +56,12 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   let requestsObserver: Awaited<ReturnType<typeof observeTopic>>;
   let deadLetters: Awaited<ReturnType<typeof observeTopic>>;
   const plaintextTokens = new Set<string>();
-  const organisations = { main: randomUUID(), scopes: randomUUID(), instagram: randomUUID(), revoked: randomUUID(), transient: randomUUID() };
   const actorId = randomUUID();
 
   beforeAll(async () => {
     database = await createTestDatabase('accounts_connect');
     admin = new pg.Client({ connectionString: database.adminUrl });
     await admin.connect();
-    for (const [name, id] of Object.entries(organisations)) await admin.query(`INSERT INTO organisations (id, name) VALUES ($1, $2)`, [id, name]);
     sandbox = await buildSandbox({ ...optionsFromConfig(loadConfig(sandboxConfigSchema, {})), listen: true });
     const built = await buildAccounts(testEnvironment(database, sandbox.baseUrl ?? ''));
     accounts = built.app;
@@ -89,6 +87,13 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     await admin?.end();
     await database?.drop();
   });
+
+  /** An organisation of the test's own, so no test sees another's rows. */
+  async function organisation(): Promise<string> {
+    const id = randomUUID();
+    await admin.query(`INSERT INTO organisations (id, name) VALUES ($1, $2)`, [id, `org ${id.slice(0, 8)}`]);
+    return id;
+  }
 
   /** A real short-lived token from the sandbox, as the gateway's code exchange would hold it. */
   async function shortLivedToken(body: Record<string, unknown>): Promise<string> {
@@ -157,8 +162,23 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
       return found.length >= count ? found : undefined;
     }, `${count} events caused by ${eventId}`);
 
+  /** This app's dead letter of a request (a run's own topic, this app's consumer group). */
+  const deadLetterOf = (eventId: string) =>
+    eventually(
+      () => deadLetters.messages.find((message) => message.headers.ce_id === eventId && message.headers.dlq_consumer_group === testTopic(groupId)),
+      `dead letter of ${eventId}`,
+    );
+
   const GRANTED_FACEBOOK = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic', 'instagram_content_publish'];
-  let firstConnect: { id: string; socialAccountId: string; record: EncodedEvent };
+
+  /** Alice's Facebook login (two Pages, two linked Instagram accounts) connected in an organisation of its own. */
+  async function aliceConnected(): Promise<{ organisationId: string; request: Awaited<ReturnType<typeof authorize>> }> {
+    const organisationId = await organisation();
+    const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
+    const request = await authorize({ organisationId, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK });
+    await causedBy(request.id, 4);
+    return { organisationId, request };
+  }
 
   it('Facebook Login: each granted Page and its linked Instagram account becomes an active, encrypted account, announced once', async () => {
     // The gateway's flow: the consent dialog, the code exchange, debug_token for who and what was granted.
@@ -168,15 +188,16 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     const inspected = await graph.debugToken(grant.accessToken);
     plaintextTokens.add(grant.accessToken);
     expect(inspected.userId).toBe(ALICE);
-    firstConnect = await authorize({
-      organisationId: organisations.main,
+    const main = await organisation();
+    const firstConnect = await authorize({
+      organisationId: main,
       platform: 'facebook',
       platformUserId: inspected.userId ?? '',
       token: grant.accessToken,
       scopes: [...inspected.scopes],
     });
     const events = await causedBy(firstConnect.id, 4);
-    const rows = await rowsOf(organisations.main);
+    const rows = await rowsOf(main);
 
     expect(rows.map((row) => [row.platform, row.platform_account_id, row.account_type, row.page_id])).toEqual([
       ['facebook', BAKERY_PAGE, 'page', BAKERY_PAGE],
@@ -190,7 +211,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     expect(byPlatformId.get(BAKERY_PAGE)).toMatchObject({ username: 'Postwire Bakery', can_publish_stories: true, can_publish_reels: true });
     for (const row of rows) {
       expect(row).toMatchObject({ status: 'active', error_message: null, connection_error_count: 0, token_expires_at: null, refresh_token: null });
-      expect(row.id).toBe(derivedAccountId(organisations.main, row.platform, row.platform_account_id));
+      expect(row.id).toBe(derivedAccountId(main, row.platform, row.platform_account_id));
       expect(row.last_synced_at).not.toBeNull();
       expect(row.last_token_refresh).not.toBeNull();
       expect(row.access_token).toMatch(/^enc:v1:test-1:/);
@@ -206,7 +227,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     for (const event of events) {
       const row = rows.find((candidate) => candidate.id === event.key);
       expect(row, 'every event is keyed by its account id').toBeDefined();
-      expect(event.headers).toMatchObject({ ce_organisationid: organisations.main, ce_source: '/postwire/accounts', ce_correlationid: `test-${firstConnect.id}`, ce_actorid: actorId });
+      expect(event.headers).toMatchObject({ ce_organisationid: main, ce_source: '/postwire/accounts', ce_correlationid: `test-${firstConnect.id}`, ce_actorid: actorId });
       expect(event.data).toMatchObject({
         socialAccountId: row?.id,
         platform: row?.platform,
@@ -222,30 +243,32 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   });
 
   it('the same account.authorized delivered twice changes nothing and announces nothing the second time', async () => {
-    const before = await rowsOf(organisations.main);
+    const { organisationId, request: firstConnect } = await aliceConnected();
+    const before = await rowsOf(organisationId);
     // The very same record again (same id, same bytes): what a producer retry or a redelivery looks like. An
     // event id names exactly one event, so a second event is never sent under the first one's id.
     await producer.sendEncoded([firstConnect.record]);
     // A marker with the same key lands behind it on the same partition.
-    const marker = await requestDisconnect(organisations.main, firstConnect.socialAccountId, 'disconnect');
+    const marker = await requestDisconnect(organisationId, firstConnect.socialAccountId, 'disconnect');
     await processed(marker);
-    const after = await rowsOf(organisations.main);
+    const after = await rowsOf(organisationId);
     expect(after.map((row) => [row.id, row.access_token])).toEqual(before.map((row) => [row.id, row.access_token]));
     expect(observer.messages.filter((message) => message.headers.ce_causationid === firstConnect.id)).toHaveLength(4);
     expect((await admin.query(`SELECT count(*)::int AS n FROM accounts.inbox WHERE event_id = $1`, [firstConnect.id])).rows[0]).toEqual({ n: 1 });
   });
 
   it('reconnecting updates the same rows (active again, error cleared, new token) without duplicating them', async () => {
-    const bakeryIg = derivedAccountId(organisations.main, 'instagram', BAKERY_IG);
+    const { organisationId } = await aliceConnected();
+    const bakeryIg = derivedAccountId(organisationId, 'instagram', BAKERY_IG);
     await admin.query(
       `UPDATE accounts.social_media_accounts SET status = 'expired', error_message = 'token revoked', connection_error_count = 3 WHERE id = $1`,
       [bakeryIg],
     );
-    const before = await rowsOf(organisations.main);
+    const before = await rowsOf(organisationId);
     const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
-    const reconnect = await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, socialAccountId: bakeryIg });
+    const reconnect = await authorize({ organisationId: organisationId, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, socialAccountId: bakeryIg });
     const events = await causedBy(reconnect.id, 4);
-    const after = await rowsOf(organisations.main);
+    const after = await rowsOf(organisationId);
     expect(after.map((row) => row.id)).toEqual(before.map((row) => row.id));
     expect(after.find((row) => row.id === bakeryIg)).toMatchObject({ status: 'active', error_message: null, connection_error_count: 0 });
     for (const row of after) {
@@ -256,27 +279,29 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   });
 
   it('a reconnect that does not share the account being reconnected reports that on the account, and connects the rest', async () => {
-    const studioPage = derivedAccountId(organisations.main, 'facebook', STUDIO_PAGE);
+    const { organisationId } = await aliceConnected();
+    const studioPage = derivedAccountId(organisationId, 'facebook', STUDIO_PAGE);
     const token = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE, targetIds: [BAKERY_PAGE, BAKERY_IG] });
-    const request = await authorize({ organisationId: organisations.main, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, socialAccountId: studioPage });
+    const request = await authorize({ organisationId: organisationId, platform: 'facebook', platformUserId: ALICE, token, scopes: GRANTED_FACEBOOK, socialAccountId: studioPage });
     const events = await causedBy(request.id, 3);
     expect(events.map((event) => [event.headers.ce_type, event.key]).sort()).toEqual(
       [
-        ['account.connected', derivedAccountId(organisations.main, 'facebook', BAKERY_PAGE)],
-        ['account.connected', derivedAccountId(organisations.main, 'instagram', BAKERY_IG)],
+        ['account.connected', derivedAccountId(organisationId, 'facebook', BAKERY_PAGE)],
+        ['account.connected', derivedAccountId(organisationId, 'instagram', BAKERY_IG)],
         ['account.connection-failed', studioPage],
       ].sort(),
     );
     expect(events.find((event) => event.key === studioPage)?.data).toMatchObject({ stage: 'discovery', consecutiveFailures: 1, error: { category: 'permission' } });
-    const row = (await rowsOf(organisations.main)).find((candidate) => candidate.id === studioPage);
+    const row = (await rowsOf(organisationId)).find((candidate) => candidate.id === studioPage);
     expect(row).toMatchObject({ status: 'active', connection_error_count: 1 });
     expect(row?.error_message).toContain('not among those you shared');
   });
 
   it('a login without a required scope is refused with account.connection-failed naming it, and leaves no account', async () => {
+    const organisationId = await organisation();
     const scopes = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic'];
     const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB, scopes });
-    const request = await authorize({ organisationId: organisations.scopes, platform: 'facebook', platformUserId: BOB, token, scopes });
+    const request = await authorize({ organisationId: organisationId, platform: 'facebook', platformUserId: BOB, token, scopes });
     const [event] = await causedBy(request.id, 1);
     expect(event?.headers.ce_type).toBe('account.connection-failed');
     expect(event?.key).toBe(request.socialAccountId);
@@ -289,10 +314,11 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
       error: { category: 'permission', retryable: false },
     });
     expect(String((event?.data.error as { message: string }).message)).toContain('instagram_content_publish');
-    expect(await rowsOf(organisations.scopes)).toEqual([]);
+    expect(await rowsOf(organisationId)).toEqual([]);
   });
 
   it('a token Meta invalidated before the exchange is refused at the token-exchange stage, not retried', async () => {
+    const organisationId = await organisation();
     const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB });
     const invalidated = await fetch(`${sandbox.baseUrl}/_sandbox/tokens/invalidate`, {
       method: 'POST',
@@ -300,14 +326,15 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
       body: JSON.stringify({ token, reason: 'password_changed' }),
     });
     expect(invalidated.status).toBe(200);
-    const request = await authorize({ organisationId: organisations.revoked, platform: 'facebook', platformUserId: BOB, token, scopes: GRANTED_FACEBOOK });
+    const request = await authorize({ organisationId: organisationId, platform: 'facebook', platformUserId: BOB, token, scopes: GRANTED_FACEBOOK });
     const [event] = await causedBy(request.id, 1);
     expect(event?.headers.ce_type).toBe('account.connection-failed');
     expect(event?.data).toMatchObject({ stage: 'token-exchange', error: { category: 'token', code: 190, retryable: false } });
-    expect(await rowsOf(organisations.revoked)).toEqual([]);
+    expect(await rowsOf(organisationId)).toEqual([]);
   });
 
   it('a transient Meta failure is retried (the event is applied later, once), never reported as a failed connection', async () => {
+    const organisationId = await organisation();
     // More failures than the Graph client's own GET retries: the handler throws and the consumer retries the event.
     const fault = await fetch(`${sandbox.baseUrl}/_sandbox/faults`, {
       method: 'POST',
@@ -316,15 +343,16 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
     });
     expect(fault.status).toBeLessThan(300);
     const token = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB });
-    const request = await authorize({ organisationId: organisations.transient, platform: 'facebook', platformUserId: BOB, token, scopes: GRANTED_FACEBOOK });
+    const request = await authorize({ organisationId: organisationId, platform: 'facebook', platformUserId: BOB, token, scopes: GRANTED_FACEBOOK });
     const [event] = await causedBy(request.id, 1);
     expect(event?.headers.ce_type).toBe('account.connected');
-    expect((await rowsOf(organisations.transient)).map((row) => [row.platform, row.account_type, row.status])).toEqual([['facebook', 'page', 'active']]);
+    expect((await rowsOf(organisationId)).map((row) => [row.platform, row.account_type, row.status])).toEqual([['facebook', 'page', 'active']]);
     expect(logLines.some((line) => line.includes('"component":"consumer"') && /retr/i.test(line))).toBe(true);
     expect(observer.messages.filter((message) => message.headers.ce_causationid === request.id)).toHaveLength(1);
   });
 
   it('an event that can never be applied (token under a foreign key, unknown organisation) is dead-lettered, not retried forever', async () => {
+    const organisationId = await organisation();
     const foreign = createTokenCipher({ activeKeyId: 'test-1', keys: new Map([['test-1', Buffer.alloc(32, 7)]]) });
     const socialAccountId = randomUUID();
     const undecryptable = randomUUID();
@@ -341,7 +369,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
           grantedScopes: ['instagram_business_basic', 'instagram_business_content_publish'],
           reconnect: false,
         },
-        metadata: { id: undecryptable, organisationId: organisations.instagram, actorId, correlationId: `test-${undecryptable}` },
+        metadata: { id: undecryptable, organisationId: organisationId, actorId, correlationId: `test-${undecryptable}` },
       },
     ]);
     const token = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
@@ -353,18 +381,48 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
       scopes: ['instagram_business_basic', 'instagram_business_content_publish'],
     });
     for (const id of [undecryptable, nowhere.id]) {
-      const letter = await eventually(() => deadLetters.messages.find((message) => message.headers.ce_id === id), `dead letter of ${id}`);
-      expect(letter.headers).toMatchObject({ dlq_reason: 'handler-rejected', dlq_attempts: '1', dlq_consumer_group: testTopic(groupId) });
+      const letter = await deadLetterOf(id);
+      expect(letter.headers).toMatchObject({ dlq_reason: 'handler-rejected', dlq_attempts: '1' });
+      // The requester is answered: one account.connection-failed caused by the request, in its correlation.
+      const [answer, ...more] = await causedBy(id, 1);
+      expect(more).toEqual([]);
+      expect(answer?.headers).toMatchObject({ ce_type: 'account.connection-failed', ce_correlationid: `test-${id}`, ce_actorid: actorId });
+      expect(answer?.data).toMatchObject({ platform: 'instagram', error: { category: 'unknown', retryable: false } });
+      expect(String((answer?.data.error as { message: string }).message)).toContain('Start the connection again');
     }
-    expect(observer.messages.filter((message) => [undecryptable, nowhere.id].includes(message.headers.ce_causationid ?? ''))).toEqual([]);
   });
 
+  it('Meta failing at the token exchange until the retries run out: the request is dead-lettered and answered with account.connection-failed', async () => {
+    const organisationId = await organisation();
+    const fault = await fetch(`${sandbox.baseUrl}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation: 'instagram.exchange-token', kind: 'error', error: { code: 2, message: 'Service temporarily unavailable', isTransient: true, httpStatus: 503 }, times: 100 }),
+    });
+    expect(fault.status).toBeLessThan(300);
+    try {
+      const token = await shortLivedToken({ kind: 'instagram-user', subjectId: BAKERY_IG });
+      const request = await authorize({ organisationId, platform: 'instagram', platformUserId: BAKERY_IG, token, scopes: ['instagram_business_basic', 'instagram_business_content_publish'] });
+      const letter = await deadLetterOf(request.id);
+      expect(letter.headers).toMatchObject({ dlq_reason: 'handler-failed', dlq_attempts: '5' });
+      const [answer] = await causedBy(request.id, 1);
+      expect(answer?.key).toBe(request.socialAccountId);
+      expect(answer?.headers).toMatchObject({ ce_type: 'account.connection-failed', ce_causationid: request.id, ce_correlationid: `test-${request.id}`, ce_organisationid: organisationId });
+      expect(answer?.data).toMatchObject({ socialAccountId: request.socialAccountId, stage: 'token-exchange', error: { category: 'transient', retryable: false } });
+      expect(String((answer?.data.error as { message: string }).message)).toMatch(/start the connection again/i);
+      expect(await rowsOf(organisationId)).toEqual([]);
+    } finally {
+      await fetch(`${sandbox.baseUrl}/_sandbox/faults`, { method: 'DELETE' });
+    }
+  }, 60_000);
+
   it('Instagram Login: a 60-day long-lived token, profile from /me, no Page; the event key is the account id', async () => {
+    const organisationId = await organisation();
     const token = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
     const scopes = ['instagram_business_basic', 'instagram_business_content_publish'];
-    const request = await authorize({ organisationId: organisations.instagram, platform: 'instagram', platformUserId: STUDIO_IG, token, scopes });
+    const request = await authorize({ organisationId: organisationId, platform: 'instagram', platformUserId: STUDIO_IG, token, scopes });
     const [event] = await causedBy(request.id, 1);
-    const [row, ...others] = await rowsOf(organisations.instagram);
+    const [row, ...others] = await rowsOf(organisationId);
     expect(others).toEqual([]);
     expect(row).toMatchObject({
       id: request.socialAccountId,
@@ -393,50 +451,94 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
   });
 
   it('disconnect erases the token and announces it once; delete removes the row and says so', async () => {
-    const page = derivedAccountId(organisations.main, 'facebook', BAKERY_PAGE);
-    const studio = derivedAccountId(organisations.main, 'instagram', STUDIO_IG);
-    const disconnect = await requestDisconnect(organisations.main, page, 'disconnect');
+    const { organisationId } = await aliceConnected();
+    const stranger = await organisation();
+    const page = derivedAccountId(organisationId, 'facebook', BAKERY_PAGE);
+    const studio = derivedAccountId(organisationId, 'instagram', STUDIO_IG);
+    const disconnect = await requestDisconnect(organisationId, page, 'disconnect');
     const [disconnected] = await causedBy(disconnect, 1);
     expect(disconnected?.key).toBe(page);
     expect(disconnected?.data).toMatchObject({ socialAccountId: page, platform: 'facebook', reason: 'user-request', deleted: false });
-    const row = (await rowsOf(organisations.main)).find((candidate) => candidate.id === page);
+    const row = (await rowsOf(organisationId)).find((candidate) => candidate.id === page);
     expect(row).toMatchObject({ status: 'disconnected', access_token: '', refresh_token: null, token_expires_at: null });
 
     // Asked again: already erased, nothing more to announce.
-    const again = await requestDisconnect(organisations.main, page, 'disconnect');
+    const again = await requestDisconnect(organisationId, page, 'disconnect');
     await processed(again);
 
-    const remove = await requestDisconnect(organisations.main, studio, 'delete');
+    const remove = await requestDisconnect(organisationId, studio, 'delete');
     const [deleted] = await causedBy(remove, 1);
     expect(deleted?.data).toMatchObject({ socialAccountId: studio, platform: 'instagram', deleted: true });
-    expect((await rowsOf(organisations.main)).map((candidate) => candidate.id)).not.toContain(studio);
+    expect((await rowsOf(organisationId)).map((candidate) => candidate.id)).not.toContain(studio);
     expect(observer.messages.filter((message) => message.headers.ce_causationid === again)).toEqual([]);
 
     // Another organisation cannot disconnect this one's account: nothing changes.
-    const foreign = await requestDisconnect(organisations.scopes, derivedAccountId(organisations.main, 'instagram', BAKERY_IG), 'delete');
+    const foreign = await requestDisconnect(stranger, derivedAccountId(organisationId, 'instagram', BAKERY_IG), 'delete');
     await processed(foreign);
-    expect((await rowsOf(organisations.main)).find((candidate) => candidate.platform_account_id === BAKERY_IG)?.status).toBe('active');
+    expect((await rowsOf(organisationId)).find((candidate) => candidate.platform_account_id === BAKERY_IG)?.status).toBe('active');
   });
 
   it('graceful shutdown: the event in hand is applied and its events are on Kafka before the app has closed', async () => {
-    const token = await shortLivedToken({ kind: 'instagram-user', subjectId: BAKERY_IG });
-    const request = await authorize({
-      organisationId: organisations.instagram,
-      platform: 'instagram',
-      platformUserId: BAKERY_IG,
-      token,
-      scopes: ['instagram_business_basic', 'instagram_business_content_publish'],
-    });
-    await processed(request.id);
-    await accounts.close();
-    const unsent = await admin.query(`SELECT count(*)::int AS n FROM accounts.outbox WHERE sent_at IS NULL`);
-    expect(unsent.rows[0]).toEqual({ n: 0 });
-    const [event] = await causedBy(request.id, 1);
-    expect(event?.data).toMatchObject({ platformAccountId: BAKERY_IG, accountType: 'business', capabilities: { stories: true } });
-    expect(logLines.some((line) => line.includes('became outbox leader'))).toBe(true);
+    // An app and database of the test's own: closing it leaves the file's app running for the other tests.
+    const ownDatabase = await createTestDatabase('accounts_shutdown');
+    const ownAdmin = new pg.Client({ connectionString: ownDatabase.adminUrl });
+    await ownAdmin.connect();
+    try {
+      const organisationId = randomUUID();
+      await ownAdmin.query(`INSERT INTO organisations (id, name) VALUES ($1, 'shutdown')`, [organisationId]);
+      const own = await buildAccounts(testEnvironment(ownDatabase, sandbox.baseUrl ?? ''));
+      const ownCipher = createTokenCipher(own.config.keyRing);
+      const socialAccountId = derivedAccountId(organisationId, 'instagram', BAKERY_IG);
+      const token = await shortLivedToken({ kind: 'instagram-user', subjectId: BAKERY_IG });
+      const id = randomUUID();
+      await producer.publish(accountRequests, [
+        {
+          type: 'account.authorized',
+          data: {
+            socialAccountId,
+            platform: 'instagram',
+            platformUserId: BAKERY_IG,
+            shortLivedToken: EncryptedSecret.parse(ownCipher.encrypt(token, eventFieldContext('account.authorized', socialAccountId, 'shortLivedToken'))),
+            tokenExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+            grantedScopes: ['instagram_business_basic', 'instagram_business_content_publish'],
+            reconnect: false,
+          },
+          metadata: { id, organisationId, actorId, correlationId: `test-${id}` },
+        },
+      ]);
+      await eventually(async () => ((await ownAdmin.query(`SELECT 1 FROM accounts.inbox WHERE event_id = $1`, [id])).rowCount ? true : undefined), `inbox row for ${id}`);
+      await own.app.close();
+      const unsent = await ownAdmin.query(`SELECT count(*)::int AS n FROM accounts.outbox WHERE sent_at IS NULL`);
+      expect(unsent.rows[0]).toEqual({ n: 0 });
+      // The file's app reads the request too (under another key ring, so it answers with a failure); ours connected it.
+      const event = await eventually(() => observer.messages.find((message) => message.headers.ce_causationid === id && message.headers.ce_type === 'account.connected'), `account.connected caused by ${id}`);
+      expect(event.data).toMatchObject({ platformAccountId: BAKERY_IG, accountType: 'business', capabilities: { stories: true } });
+      expect(own.logLines.some((line) => line.includes('became outbox leader'))).toBe(true);
+    } finally {
+      await ownAdmin.end();
+      await ownDatabase.drop();
+    }
   });
 
   it('no plaintext token anywhere: database text, Kafka messages (both topics) and logs', async () => {
+    // Its own connects, reconnect, refusal, dead letter and disconnect, so the tokens it looks for are its own.
+    const { organisationId } = await aliceConnected();
+    const reconnectToken = await shortLivedToken({ kind: 'facebook-user', subjectId: ALICE });
+    const reconnect = await authorize({ organisationId, platform: 'facebook', platformUserId: ALICE, token: reconnectToken, scopes: GRANTED_FACEBOOK, socialAccountId: derivedAccountId(organisationId, 'instagram', BAKERY_IG) });
+    await causedBy(reconnect.id, 4);
+    const instagramToken = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
+    const instagram = await authorize({ organisationId, platform: 'instagram', platformUserId: STUDIO_IG, token: instagramToken, scopes: ['instagram_business_basic', 'instagram_business_content_publish'] });
+    await causedBy(instagram.id, 1);
+    const refusedToken = await shortLivedToken({ kind: 'facebook-user', subjectId: BOB, scopes: ['pages_show_list'] });
+    const refused = await authorize({ organisationId, platform: 'facebook', platformUserId: BOB, token: refusedToken, scopes: ['pages_show_list'] });
+    await causedBy(refused.id, 1);
+    const letterToken = await shortLivedToken({ kind: 'instagram-user', subjectId: STUDIO_IG });
+    const letter = await authorize({ organisationId: randomUUID(), platform: 'instagram', platformUserId: STUDIO_IG, token: letterToken, scopes: ['instagram_business_basic', 'instagram_business_content_publish'] });
+    await deadLetterOf(letter.id);
+    await causedBy(await requestDisconnect(organisationId, derivedAccountId(organisationId, 'facebook', BAKERY_PAGE), 'disconnect'), 1);
+    for (const row of await rowsOf(organisationId)) {
+      if (row.access_token !== '') plaintextTokens.add(cipher.decrypt(row.access_token, columnContext('social_media_accounts', row.id, 'access_token')));
+    }
     expect(plaintextTokens.size).toBeGreaterThan(5);
     const tables = ['social_media_accounts', 'outbox', 'inbox'];
     const dumps: string[] = [];

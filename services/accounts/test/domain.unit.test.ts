@@ -54,11 +54,20 @@ describe('accounts domain rules', () => {
     expect(refusal.info.message).not.toContain('EAAU');
     expect(refusalOrRethrow('discovery', graphError(200)).info.category).toBe('permission');
 
+    // Rethrown marked with the stage, the Graph error as the cause, so a connect given up later can say where.
+    const rethrown = (stage: 'discovery' | 'token-exchange', error: unknown) => {
+      try {
+        refusalOrRethrow(stage, error);
+      } catch (thrown) {
+        return thrown;
+      }
+      throw new Error('not rethrown');
+    };
     const transient = graphError(2, undefined, true);
-    expect(() => refusalOrRethrow('discovery', transient)).toThrow(transient);
-    expect(() => refusalOrRethrow('discovery', graphError(4))).toThrow(GraphApiError);
+    expect(rethrown('discovery', transient)).toMatchObject({ name: 'ConnectionStageError', stage: 'discovery', cause: transient });
+    expect((rethrown('token-exchange', graphError(4)) as Error).cause).toBeInstanceOf(GraphApiError);
     const network = new GraphNetworkError({ method: 'GET', path: '/me/accounts', timedOut: true, requestSent: true, cause: new Error('timeout') });
-    expect(() => refusalOrRethrow('discovery', network)).toThrow(network);
+    expect(rethrown('discovery', network)).toMatchObject({ stage: 'discovery', cause: network });
     const bug = new TypeError('not a Graph error');
     expect(() => refusalOrRethrow('discovery', bug)).toThrow(bug);
   });

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { problemServerOptions, loggerOptions } from '@postwire/service-kit';
-import { inject } from 'vitest';
 import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ErrorInfo } from '@postwire/contracts';
-import { GraphApiError, type GraphErrorClass, GraphNetworkError, GraphResponseError, classifyGraphError } from '@postwire/graph';
+import { classifyGraphError, isGraphError, toErrorInfo } from '@postwire/graph';
 
 export type ConnectionStage = 'token-exchange' | 'discovery' | 'scope-check';
 export type FailureInfo = z.infer<typeof ErrorInfo>;
@@ -20,41 +20,42 @@ export class ConnectionRefused extends Error {
   }
 }
 
-const CATEGORY: Readonly<Record<GraphErrorClass, FailureInfo['category']>> = {
-  transient: 'transient',
-  ambiguous: 'transient',
-  'rate-limited': 'rate-limited',
-  'media-not-ready': 'transient',
-  'container-missing': 'transient',
-  'container-expired': 'invalid-request',
-  'publish-quota': 'quota-exceeded',
-  'token-invalid': 'token',
-  'account-action-required': 'token',
-  'permission-missing': 'permission',
-  'page-role-lost': 'permission',
-  'invalid-parameter': 'invalid-request',
-  'bad-media': 'bad-media',
-  'account-restricted': 'permission',
-  'policy-block': 'rate-limited',
-  duplicate: 'invalid-request',
-  unknown: 'unknown',
-};
+/** A failure worth retrying (Meta unavailable, rate limited), marked with the stage it happened at. */
+export class ConnectionStageError extends Error {
+  readonly stage: ConnectionStage;
+
+  constructor(stage: ConnectionStage, cause: unknown) {
+    super(`${stage}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ConnectionStageError';
+    this.stage = stage;
+  }
+}
 
 /**
  * Decides what a failed Graph call during a connect means: a retryable class (transient, rate limit) is
  * rethrown so the consumer retries with backoff; anything else becomes a refusal with Meta's classification
- * and a message for the user (never Meta's raw message, which may echo request details).
+ * and a message for the user.
  */
 export function refusalOrRethrow(stage: ConnectionStage, error: unknown): ConnectionRefused {
-  if (!(error instanceof GraphApiError || error instanceof GraphNetworkError || error instanceof GraphResponseError)) throw error;
-  const classification = classifyGraphError(error);
-  if (classification.retryable || classification.class === 'ambiguous') throw error;
-  const info: FailureInfo = {
-    category: CATEGORY[classification.class],
-    message: classification.userMessage,
-    retryable: false,
-    ...(error instanceof GraphApiError && error.code !== undefined ? { code: error.code } : {}),
-    ...(error instanceof GraphApiError && error.subcode !== undefined ? { subcode: error.subcode } : {}),
+  if (!isGraphError(error)) throw error;
+  const info = toErrorInfo(error);
+  if (info.retryable || classifyGraphError(error).class === 'ambiguous') throw new ConnectionStageError(stage, error);
+  return new ConnectionRefused(stage, { ...info, retryable: false });
+}
+
+/**
+ * What the requester is told when connecting was given up (the request was dead-lettered): what went wrong
+ * and at which stage, in words a person can act on.
+ */
+export function givenUp(error: unknown): { readonly stage: ConnectionStage; readonly info: FailureInfo } {
+  const stage = error instanceof ConnectionStageError ? error.stage : 'discovery';
+  const cause = error instanceof ConnectionStageError ? error.cause : error;
+  if (isGraphError(cause)) {
+    const info = toErrorInfo(cause);
+    return { stage, info: { ...info, message: `${info.message} Postwire stopped trying to connect; start the connection again.`, retryable: false } };
+  }
+  return {
+    stage,
+    info: { category: 'unknown', message: 'Postwire could not complete this connection. Start the connection again; if it fails again, contact support.', retryable: false },
   };
-  return new ConnectionRefused(stage, info);
 }

@@ -1,5 +1,4 @@
 import type { ErrorInfo } from '@postwire/contracts';
-import type { GraphErrorClass } from '@postwire/graph';
 import type { z } from 'zod';
 
 const DAY_MS = 86_400_000;
@@ -62,21 +61,4 @@ const REASON_MESSAGE: Readonly<Record<ExpiredReason, string>> = {
 /** What the user reads on an expired account. */
 export function reconnectMessage(reason: ExpiredReason): string {
   return `Reconnect: ${REASON_MESSAGE[reason]}`;
-}
-
-const CATEGORY: Readonly<Partial<Record<GraphErrorClass, FailureInfo['category']>>> = {
-  transient: 'transient',
-  ambiguous: 'transient',
-  'rate-limited': 'rate-limited',
-  'policy-block': 'rate-limited',
-  'token-invalid': 'token',
-  'account-action-required': 'token',
-  'permission-missing': 'permission',
-  'page-role-lost': 'permission',
-  'account-restricted': 'permission',
-  'invalid-parameter': 'invalid-request',
-};
-
-export function failureCategory(kind: GraphErrorClass | undefined): FailureInfo['category'] {
-  return (kind === undefined ? undefined : CATEGORY[kind]) ?? 'unknown';
 }

@@ -3,20 +3,9 @@ import type { DebugTokenInfo } from '@postwire/graph';
 import { appendToOutbox } from '@postwire/outbox';
 import { type LifecycleCandidate, createLifecycleQueries } from '../db/lifecycle-queries.ts';
 import { crossedThreshold, expiredReason, expiresInSeconds, reconnectMessage } from '../domain/expiry.ts';
-import {
-  type AccountEventOut,
-  type LifecycleDependencies,
-  OUTBOX,
-  type Verdict,
-  accessTokenContext,
-  applyVerdict,
-  backToActive,
-  createRunGate,
-  forEachBounded,
-  unchanged,
-  verdictOf,
-  withPassLock,
-} from './token-lifecycle-shared.ts';
+import { createRunGate, forEachBounded, withPassLock } from '@postwire/service-kit';
+import { ACCOUNTS, accessTokenContext } from '../service.ts';
+import { type AccountEventOut, type LifecycleDependencies, type Verdict, applyVerdict, backToActive, unchanged, verdictOf } from './token-lifecycle-shared.ts';
 
 const HEALTH_LOCK = 'postwire:accounts:health-check';
 
@@ -84,7 +73,7 @@ export function createHealthCheck(dependencies: LifecycleDependencies): HealthCh
           metadata: { organisationId: row.organisation_id },
         });
       }
-      await appendToOutbox(connection, OUTBOX, accountEvents, events);
+      await appendToOutbox(connection, ACCOUNTS, accountEvents, events);
       return events.some((event) => event.type === 'token.expiring');
     });
     if (announced === undefined) return false;

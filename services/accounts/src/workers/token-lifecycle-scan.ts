@@ -3,19 +3,9 @@ import { eventFieldContext } from '@postwire/crypto';
 import { appendToOutbox } from '@postwire/outbox';
 import { type ExpiringRow, type LifecycleCandidate, createLifecycleQueries } from '../db/lifecycle-queries.ts';
 import { MIN_REFRESH_AGE_HOURS, expiresInSeconds, isInstagramLoginToken, refreshDue } from '../domain/expiry.ts';
-import {
-  type AccountEventOut,
-  type LifecycleDependencies,
-  OUTBOX,
-  accessTokenContext,
-  applyVerdict,
-  backToActive,
-  createRunGate,
-  forEachBounded,
-  unchanged,
-  verdictOf,
-  withPassLock,
-} from './token-lifecycle-shared.ts';
+import { createRunGate, forEachBounded, withPassLock } from '@postwire/service-kit';
+import { ACCOUNTS, accessTokenContext } from '../service.ts';
+import { type AccountEventOut, type LifecycleDependencies, applyVerdict, backToActive, unchanged, verdictOf } from './token-lifecycle-shared.ts';
 
 const REFRESH_LOCK = 'postwire:accounts:token-refresh';
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
@@ -87,7 +77,7 @@ export function createExpiryScan(dependencies: LifecycleDependencies): ExpirySca
         },
         ...backToActive(row, now),
       ];
-      await appendToOutbox(connection, OUTBOX, accountEvents, events);
+      await appendToOutbox(connection, ACCOUNTS, accountEvents, events);
       return true;
     });
     if (!stored) return;
@@ -148,7 +138,7 @@ export function createExpiryScan(dependencies: LifecycleDependencies): ExpirySca
         for (const row of rows) {
           if (await queries.recordNotice(row.id, row.threshold_days, new Date(row.token_expires_at), now)) events.push(expiringEvent(row, now));
         }
-        await appendToOutbox(connection, OUTBOX, accountEvents, events);
+        await appendToOutbox(connection, ACCOUNTS, accountEvents, events);
         return { claimed: rows.length, events };
       });
       for (const event of batch.events) {

@@ -1,17 +1,14 @@
 import { type OutgoingEvent, accountEvents } from '@postwire/contracts';
-import { type TokenCipher, columnContext } from '@postwire/crypto';
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from '@postwire/db';
-import { GraphApiError, type GraphClient, GraphNetworkError, GraphResponseError, classifyGraphError } from '@postwire/graph';
+import type { TokenCipher } from '@postwire/crypto';
+import type { DatabasePool, DatabaseTransactionConnection } from '@postwire/db';
+import { type GraphClient, classifyGraphError, isGraphError, toErrorInfo } from '@postwire/graph';
 import type { ServiceLogger } from '@postwire/kafka';
 import { appendToOutbox } from '@postwire/outbox';
 import { Counter, type Registry } from 'prom-client';
-import { z } from 'zod';
 import { type LifecycleCandidate, type LockedAccount, createLifecycleQueries } from '../db/lifecycle-queries.ts';
-import { type ExpiredReason, type FailureInfo, expiredReason, failureCategory, reconnectMessage } from '../domain/expiry.ts';
+import { type ExpiredReason, type FailureInfo, expiredReason, reconnectMessage } from '../domain/expiry.ts';
+import { ACCOUNTS } from '../service.ts';
 import type { LifecycleSettings } from './token-lifecycle-config.ts';
-
-export const OUTBOX = { schema: 'accounts', source: '/postwire/accounts' } as const;
-export const TABLE = 'social_media_accounts';
 
 export type AccountEventOut = OutgoingEvent<typeof accountEvents>;
 export type LifecycleStage = 'refresh' | 'health-check';
@@ -73,44 +70,6 @@ export type LifecycleDependencies = {
   readonly now?: () => Date;
 };
 
-export function accessTokenContext(accountId: string) {
-  return columnContext(TABLE, accountId, 'access_token');
-}
-
-/**
- * A session advisory lock held for one pass on a dedicated connection: refresh and health check call Meta
- * between reading a row and writing it, which no row lock may span (no transaction waits on Meta), so one
- * instance runs a pass at a time and the others skip it. Released at the end, or by Postgres if we die.
- */
-export async function withPassLock<T>(pool: DatabasePool, name: string, work: () => Promise<T>): Promise<T | 'skipped'> {
-  return pool.connect(async (connection) => {
-    const locked = await connection.oneFirst(sql.type(z.object({ locked: z.boolean() }))`SELECT pg_try_advisory_lock(hashtext(${name})) AS locked`);
-    if (!locked) return 'skipped';
-    try {
-      return await work();
-    } finally {
-      await connection.query(sql.type(z.object({ unlocked: z.boolean() }))`SELECT pg_advisory_unlock(hashtext(${name})) AS unlocked`);
-    }
-  });
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next];
-      next += 1;
-      if (item !== undefined) await work(item);
-    }
-  });
-  await Promise.all(lanes);
-}
-
-export function isGraphError(error: unknown): error is GraphApiError | GraphNetworkError | GraphResponseError {
-  return error instanceof GraphApiError || error instanceof GraphNetworkError || error instanceof GraphResponseError;
-}
-
 /** What a failed Graph call (or an unreadable stored token) means for the account. */
 export type Verdict =
   | { readonly kind: 'expired'; readonly reason: ExpiredReason; readonly info: FailureInfo }
@@ -120,19 +79,12 @@ export function verdictOf(error: unknown): Verdict {
   if (!isGraphError(error)) {
     return { kind: 'failed', info: { category: 'unknown', message: 'The stored token could not be used; we will try again.', retryable: true } };
   }
-  const classification = classifyGraphError(error);
-  const codes = {
-    ...(error instanceof GraphApiError && error.code !== undefined ? { code: error.code } : {}),
-    ...(error instanceof GraphApiError && error.subcode !== undefined ? { subcode: error.subcode } : {}),
-  };
-  if (classification.class === 'token-invalid') {
-    const reason = expiredReason(error instanceof GraphApiError ? error.subcode : undefined);
-    return { kind: 'expired', reason, info: { category: 'token', message: reconnectMessage(reason), retryable: false, ...codes } };
+  const info = toErrorInfo(error);
+  if (classifyGraphError(error).class === 'token-invalid') {
+    const reason = expiredReason(info.subcode);
+    return { kind: 'expired', reason, info: { ...info, category: 'token', message: reconnectMessage(reason), retryable: false } };
   }
-  return {
-    kind: 'failed',
-    info: { category: failureCategory(classification.class), message: classification.userMessage, retryable: classification.retryable, ...codes },
-  };
+  return { kind: 'failed', info };
 }
 
 /** The row is still the one we read: same token, still in a state a lifecycle worker may change. */
@@ -180,7 +132,7 @@ export async function applyVerdict(
     const metadata = { organisationId: row.organisation_id };
     if (verdict.kind === 'expired') {
       await queries.markExpired(row.id, verdict.info.message);
-      await appendToOutbox(connection, OUTBOX, accountEvents, [
+      await appendToOutbox(connection, ACCOUNTS, accountEvents, [
         {
           type: 'account.expired',
           data: { socialAccountId: row.id, platform: row.platform, reason: verdict.reason, error: verdict.info, expiredAt: now.toISOString() },
@@ -191,7 +143,7 @@ export async function applyVerdict(
     }
     const failures = row.connection_error_count + 1;
     await queries.recordFailure(row.id, failures, settings.maxConsecutiveFailures, verdict.info.message);
-    await appendToOutbox(connection, OUTBOX, accountEvents, [
+    await appendToOutbox(connection, ACCOUNTS, accountEvents, [
       {
         type: 'account.connection-failed',
         data: { socialAccountId: row.id, platform: row.platform, stage, error: verdict.info, consecutiveFailures: failures },
@@ -210,33 +162,4 @@ export async function applyVerdict(
     logger.warn({ socialAccountId: read.id, stage, category: verdict.info.category, code: verdict.info.code, subcode: verdict.info.subcode }, 'token lifecycle check failed');
   }
   return true;
-}
-
-/**
- * A worker's stop: no new batch starts, the batch in hand finishes. `runOnce` calls run one at a time.
- */
-export function createRunGate() {
-  let stopping = false;
-  let inFlight: Promise<unknown> | undefined;
-  return {
-    get stopping() {
-      return stopping;
-    },
-    async run<T>(work: () => Promise<T>): Promise<T | 'stopped'> {
-      if (stopping) return 'stopped';
-      while (inFlight !== undefined) await inFlight.catch(() => undefined);
-      if (stopping) return 'stopped';
-      const running = work();
-      inFlight = running;
-      try {
-        return await running;
-      } finally {
-        inFlight = undefined;
-      }
-    },
-    async stop(): Promise<void> {
-      stopping = true;
-      await inFlight?.catch(() => undefined);
-    },
-  };
 }

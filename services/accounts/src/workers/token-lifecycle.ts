@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { type KeyRing, createTokenCipher } from '@postwire/crypto';
-import type { ServiceLogger } from '@postwire/kafka';
+import type { TokenCipher } from '@postwire/crypto';
+import { createTimedWorker, workerMetrics } from '@postwire/service-kit';
 import type { LifecycleSettings } from './token-lifecycle-config.ts';
 import { type HealthCheck, createHealthCheck } from './token-lifecycle-health.ts';
 import { type ExpiryScan, createExpiryScan } from './token-lifecycle-scan.ts';
@@ -20,37 +20,15 @@ declare module 'fastify' {
 }
 
 export type TokenLifecycleOptions = {
-  readonly keyRing: KeyRing;
+  readonly cipher: TokenCipher;
   readonly settings: LifecycleSettings;
   readonly now?: () => Date;
 };
 
-/** Runs `run` every `intervalMs` (0: never), the first time one interval after start; the next waits for the last. */
-function every(intervalMs: number, name: string, run: () => Promise<unknown>, logger: ServiceLogger) {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const schedule = () => {
-    if (stopped || intervalMs === 0) return;
-    timer = setTimeout(() => {
-      run()
-        .catch((error: unknown) => logger.error({ worker: name, err: error }, 'token lifecycle run failed'))
-        .finally(schedule);
-    }, intervalMs);
-    timer.unref();
-  };
-  return {
-    start: schedule,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
-}
-
 /**
  * The token lifecycle workers: the expiry scan (with Instagram token refresh) and the health check, on their
- * own timers, on the event pipeline's worker pool and Graph client; their events leave through its outbox.
- * Registered after the pipeline, so they stop first on close: no new batch starts, the one in hand finishes,
+ * own timed workers, on the worker pool and Graph client; their events leave through the outbox relay.
+ * Registered after the relay, so they stop first on close: no new batch starts, the one in hand finishes,
  * and only then does the relay flush the outbox.
  */
 export const tokenLifecycle = fp(
@@ -58,9 +36,9 @@ export const tokenLifecycle = fp(
     const logger = fastify.log.child({ component: 'token-lifecycle' });
     const metrics = createLifecycleMetrics(fastify.metrics);
     const dependencies: LifecycleDependencies = {
-      pool: fastify.accountsPipeline.workerDb,
-      graph: fastify.accountsPipeline.graph,
-      cipher: createTokenCipher(options.keyRing),
+      pool: fastify.workerDb,
+      graph: fastify.graph,
+      cipher: options.cipher,
       logger,
       metrics,
       settings: options.settings,
@@ -68,18 +46,24 @@ export const tokenLifecycle = fp(
     };
     const expiryScan = createExpiryScan(dependencies);
     const healthCheck = createHealthCheck(dependencies);
+    // Each pass takes its own locks (the expiry announcements run on every instance, the Meta calls on one).
+    const common = { pool: fastify.workerDb, logger, metrics: workerMetrics(fastify.metrics), exclusive: false } as const;
     const timers = [
-      every(options.settings.expiryScanIntervalMs, 'expiry-scan', () => expiryScan.runOnce(), logger),
-      every(options.settings.healthCheckIntervalMs, 'health-check', () => healthCheck.runOnce(), logger),
+      createTimedWorker({ ...common, name: 'expiry-scan', intervalMs: options.settings.expiryScanIntervalMs, pass: async () => itemsOf(await expiryScan.runOnce(), (report) => report.refreshed + report.expired + report.failed + report.announced) }),
+      createTimedWorker({ ...common, name: 'health-check', intervalMs: options.settings.healthCheckIntervalMs, pass: async () => itemsOf(await healthCheck.runOnce(), (report) => report.checked) }),
     ];
     fastify.decorate('tokenLifecycle', { expiryScan, healthCheck, metrics, dependencies });
     fastify.addHook('onReady', async () => {
       for (const timer of timers) timer.start();
     });
     fastify.addHook('onClose', async () => {
-      for (const timer of timers) timer.stop();
-      await Promise.all([expiryScan.stop(), healthCheck.stop()]);
+      await Promise.all([...timers.map((timer) => timer.stop()), expiryScan.stop(), healthCheck.stop()]);
     });
   },
-  { name: 'accounts-token-lifecycle', dependencies: ['accounts-event-pipeline', '@postwire/metrics'] },
+  { name: 'accounts-token-lifecycle', dependencies: ['@postwire/worker-database', '@postwire/graph', '@postwire/outbox-relay', '@postwire/metrics'] },
 );
+
+/** Items a pass handled, for the worker metrics. */
+function itemsOf<R>(report: R | 'stopped', count: (report: R) => number): { items: number } {
+  return { items: report === 'stopped' ? 0 : count(report) };
+}

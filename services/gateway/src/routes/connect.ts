@@ -8,12 +8,10 @@ import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
 import {
   type GraphClient,
   type GraphErrorClassification,
-  GraphApiError,
-  GraphNetworkError,
-  GraphResponseError,
   classifyGraphError,
   graphErrorFromOAuthFailure,
   instagramCodeGrantFromAnswer,
+  isGraphError,
   oauthEndpoints,
   tokenGrantFromAnswer,
 } from '@postwire/graph';
@@ -347,7 +345,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         expiresInSeconds: grant.expiresIn ?? 3600,
       };
     } catch (error) {
-      if (error instanceof GraphApiError || error instanceof GraphNetworkError || error instanceof GraphResponseError) {
+      if (isGraphError(error)) {
         const classification = classifyGraphError(error);
         throw new ProblemError(502, 'meta-exchange-failed', 'Meta did not accept the login', exchangeFailureMessage(classification), {
           metaClass: classification.class,
