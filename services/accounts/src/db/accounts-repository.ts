@@ -1,5 +1,7 @@
+import type { AccountType, Platform } from '@postwire/contracts';
 import { type CommonQueryMethods, sql } from '@postwire/db';
 import { z } from 'zod';
+import { AccountState } from './account-row.ts';
 
 const table = sql.identifier(['accounts', 'social_media_accounts']);
 
@@ -12,8 +14,8 @@ export const ERASED_TOKEN = '';
 export type AccountRow = {
   readonly id: string;
   readonly organisationId: string;
-  readonly platform: 'facebook' | 'instagram';
-  readonly accountType: 'business' | 'creator' | 'page';
+  readonly platform: Platform;
+  readonly accountType: z.infer<typeof AccountType>;
   readonly platformAccountId: string;
   readonly username: string | null;
   readonly profilePictureUrl: string | null;
@@ -27,9 +29,9 @@ export type AccountRow = {
   readonly canPublishReels: boolean;
 };
 
-const Existing = z.object({ id: z.string(), status: z.string() });
+const Existing = AccountState.pick({ id: true, status: true });
 const Upserted = z.object({ id: z.string(), inserted: z.boolean() });
-const Found = z.object({ id: z.string(), platform: z.enum(['facebook', 'instagram']), status: z.string(), erased: z.boolean() });
+const Found = AccountState.extend({ erased: z.boolean() });
 const Failures = z.object({ connection_error_count: z.number() });
 const Id = z.object({ id: z.string() });
 

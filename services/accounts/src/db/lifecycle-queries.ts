@@ -1,47 +1,14 @@
 import { type CommonQueryMethods, sql } from '@postwire/db';
 import { z } from 'zod';
+import { LockedAccount, TokenCandidate } from './account-row.ts';
 
 const accounts = sql.identifier(['accounts', 'social_media_accounts']);
 const notices = sql.identifier(['accounts', 'token_expiry_notices']);
 
-const Platform = z.enum(['facebook', 'instagram']);
-const Status = z.enum(['active', 'expired', 'disconnected', 'error']);
-
-// slonik answers timestamptz as epoch milliseconds.
-const Expiring = z.object({
-  id: z.string(),
-  organisation_id: z.string(),
-  platform: Platform,
-  access_token: z.string(),
-  token_expires_at: z.number(),
-  threshold_days: z.number(),
-});
-const Candidate = z.object({
-  id: z.string(),
-  organisation_id: z.string(),
-  platform: Platform,
-  access_token: z.string(),
-  token_expires_at: z.number().nullable(),
-  last_refresh_at: z.number(),
-});
+const Expiring = TokenCandidate.extend({ token_expires_at: z.number(), threshold_days: z.number() });
+const Candidate = TokenCandidate.extend({ last_refresh_at: z.number() });
 const Checked = Candidate.extend({ checked_at: z.number() });
-const Locked = z.object({
-  id: z.string(),
-  organisation_id: z.string(),
-  platform: Platform,
-  account_type: z.enum(['business', 'creator', 'page']),
-  platform_account_id: z.string(),
-  username: z.string().nullable(),
-  profile_picture_url: z.string().nullable(),
-  page_id: z.string().nullable(),
-  page_name: z.string().nullable(),
-  access_token: z.string(),
-  status: Status,
-  connection_error_count: z.number(),
-  can_publish_feed: z.boolean(),
-  can_publish_stories: z.boolean(),
-  can_publish_reels: z.boolean(),
-});
+const Locked = LockedAccount;
 const AccountId = z.object({ account_id: z.string() });
 const Id = z.object({ id: z.string() });
 

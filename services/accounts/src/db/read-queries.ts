@@ -1,37 +1,17 @@
 import { z } from 'zod';
 import { type CommonQueryMethods, sql } from '@postwire/db';
+import { ReadableAccount, SocialMediaAccountRow } from './account-row.ts';
 
-// slonik's default type parsers give timestamptz as epoch milliseconds.
-const timestamp = z.number().transform((value) => new Date(value).toISOString());
-const nullableTimestamp = timestamp.nullable();
-
-const AccountRow = z.object({
-  id: z.uuid(),
-  platform: z.enum(['instagram', 'facebook']),
-  account_type: z.enum(['business', 'creator', 'page']).nullable(),
-  platform_account_id: z.string(),
-  username: z.string().nullable(),
-  profile_picture_url: z.string().nullable(),
-  page_id: z.string().nullable(),
-  page_name: z.string().nullable(),
-  status: z.enum(['active', 'expired', 'disconnected', 'error']),
-  error_message: z.string().nullable(),
-  can_publish_feed: z.boolean().nullable(),
-  can_publish_stories: z.boolean().nullable(),
-  can_publish_reels: z.boolean().nullable(),
-  token_expires_at: nullableTimestamp,
-  connected_at: timestamp,
-  last_synced_at: nullableTimestamp,
-  last_token_refresh: nullableTimestamp,
-  created_at: timestamp,
-  updated_at: timestamp,
-});
+const AccountRow = ReadableAccount;
 
 // Every column but the two token columns: they never leave the service through a read.
 const ACCOUNT_COLUMNS = sql.fragment`
   id, platform, account_type, platform_account_id, username, profile_picture_url, page_id, page_name,
   status, error_message, can_publish_feed, can_publish_stories, can_publish_reels, token_expires_at,
   connected_at, last_synced_at, last_token_refresh, created_at, updated_at`;
+
+const iso = (value: number) => new Date(value).toISOString();
+const isoOrNull = (value: number | null) => (value === null ? null : iso(value));
 
 function toResource(row: z.infer<typeof AccountRow>) {
   return {
@@ -50,12 +30,12 @@ function toResource(row: z.infer<typeof AccountRow>) {
       stories: row.can_publish_stories ?? false,
       reels: row.can_publish_reels ?? false,
     },
-    tokenExpiresAt: row.token_expires_at,
-    connectedAt: row.connected_at,
-    lastSyncedAt: row.last_synced_at,
-    lastTokenRefresh: row.last_token_refresh,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    tokenExpiresAt: isoOrNull(row.token_expires_at),
+    connectedAt: iso(row.connected_at),
+    lastSyncedAt: isoOrNull(row.last_synced_at),
+    lastTokenRefresh: isoOrNull(row.last_token_refresh),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
   };
 }
 
@@ -103,11 +83,8 @@ export function createAccountReads(connection: CommonQueryMethods) {
     /** The seed's example query 4, for one organisation. */
     async expiring(organisationId: string, days: number) {
       const rows = await connection.any(sql.type(
-        z.object({
-          id: z.uuid(),
-          platform: z.enum(['instagram', 'facebook']),
-          username: z.string().nullable(),
-          token_expires_at: timestamp,
+        SocialMediaAccountRow.pick({ id: true, platform: true, username: true }).extend({
+          token_expires_at: z.number().transform(iso),
           days_until_expiry: z.coerce.number(),
         }),
       )`
