@@ -86,7 +86,10 @@ export function toSearchParams(params: Params): URLSearchParams {
  * number, which `JSON.parse` would silently round. Long integer values are quoted before parsing.
  */
 export function parseJsonPreservingIds(text: string): unknown {
-  return JSON.parse(text.replace(/("[A-Za-z_][A-Za-z0-9_]*"\s*:\s*)(-?\d{16,})(?=\s*[,}\]])/g, '$1"$2"')) as unknown;
+  // The reviver sees each number's source text (Node's JSON.parse source access), before any precision is lost.
+  return JSON.parse(text, (_key, value: unknown, context?: { readonly source?: string }) =>
+    typeof value === 'number' && context?.source !== undefined && /^-?\d{16,}$/.test(context.source) ? context.source : value,
+  ) as unknown;
 }
 
 /** Connection errors that prove nothing was sent: the request never left this process. */

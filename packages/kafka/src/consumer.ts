@@ -265,7 +265,11 @@ export function createEventConsumer<Topic extends TopicContract>(
         }
         metrics?.handlerRetries.inc({ topic, type: item.event.type, group: groupId });
         const delay = backoffDelay(attempt, backoff);
-        logger.warn({ topic, offset: item.message.offset, attempt, delay, error: describeError(error) }, 'handler failed; retrying');
+        const { metadata } = item.event;
+        logger.warn(
+          { topic, offset: item.message.offset, attempt, delay, error: describeError(error), eventId: metadata.id, correlationId: metadata.correlationId, traceId: metadata.traceparent?.split('-')[1] },
+          'handler failed; retrying',
+        );
         await progress.commit(true);
         if (!(await pause(payload, delay))) return false;
       }

@@ -99,6 +99,10 @@ export function createInboxHandler<In extends TopicContract, Out extends TopicCo
       await appendToOutbox(connection, target, emits.topic, outgoing);
     };
 
+  /** Every line about an event carries its id, correlation and trace, like a request's lines do. */
+  const eventLogger = ({ metadata }: ConsumedEvent<In>) =>
+    logger.child({ eventId: metadata.id, correlationId: metadata.correlationId, ...(metadata.traceparent ? { traceId: metadata.traceparent.split('-')[1] } : {}) });
+
   async function seen(eventId: string): Promise<boolean> {
     return pool.exists(sql.type(z.object({ exists: z.boolean() }))`SELECT 1 FROM ${inbox} WHERE consumer = ${consumer} AND event_id = ${eventId}`);
   }
@@ -137,7 +141,7 @@ export function createInboxHandler<In extends TopicContract, Out extends TopicCo
       if (!handler) throw new NonRetryableError(`no handler for ${event.type}`);
       let outcome: InboxOutcome | undefined;
       await handler(event, {
-        logger,
+        logger: eventLogger(event),
         async apply(step) {
           if (outcome !== undefined) throw new Error(`the handler of ${event.type} applied its event twice`);
           outcome = await applyOnce(event, step);
@@ -150,7 +154,7 @@ export function createInboxHandler<In extends TopicContract, Out extends TopicCo
       if (!handler) return;
       // Not recorded in the inbox: a dead letter replayed after a fix must still be applied.
       await handler(event, failure, {
-        logger,
+        logger: eventLogger(event),
         apply: (step) => pool.transaction(async (connection) => step(connection, emitFor(event, connection))),
       });
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
 import Fastify, { type FastifyPluginAsync, type FastifyPluginOptions, type FastifyServerOptions } from 'fastify';
 import { loggerOptions } from './logger.ts';
@@ -25,7 +26,8 @@ export async function runServer<Options extends FastifyPluginOptions>(settings: 
     ...problemServerOptions,
     ...settings.fastify,
     logger: loggerOptions({ service: settings.service, level: settings.logLevel }),
-    disableRequestLogging: false,
+    // Unique across services and restarts (Fastify's default is a per-process counter: every service has a req-1).
+    genReqId: () => randomUUID(),
   });
   await fastify.register(settings.app, settings.appOptions);
   closeWithGrace({ delay: settings.shutdownGraceMs ?? 10_000 }, async ({ signal, err }) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -45,16 +46,31 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export const traceContextPlugin = fp(
   async (fastify: FastifyInstance) => {
+    // Worked out once per raw request: when Fastify makes the request's logger (so its own "incoming request"
+    // and "request completed" lines carry the ids too) and in onRequest, whichever comes first.
+    const contexts = new WeakMap<IncomingMessage, { readonly traceContext: TraceContext; readonly correlationId: string }>();
+    const contextOf = (raw: IncomingMessage) => {
+      let context = contexts.get(raw);
+      if (!context) {
+        const header = raw.headers.traceparent;
+        const traceContext = childTraceContext(parseTraceparent(Array.isArray(header) ? header[0] : header));
+        const offered = raw.headers[CORRELATION_HEADER];
+        const correlationId = typeof offered === 'string' && CORRELATION_ID.test(offered) ? offered : traceContext.traceId;
+        context = { traceContext, correlationId };
+        contexts.set(raw, context);
+      }
+      return context;
+    };
+    fastify.setChildLoggerFactory((logger, bindings, options, raw) => {
+      const { traceContext, correlationId } = contextOf(raw);
+      return logger.child({ ...bindings, correlationId, traceId: traceContext.traceId }, options);
+    });
     fastify.decorateRequest('traceContext', null as unknown as TraceContext);
     fastify.decorateRequest('correlationId', '');
     fastify.addHook('onRequest', async (request, reply) => {
-      const header = request.headers.traceparent;
-      const traceContext = childTraceContext(parseTraceparent(Array.isArray(header) ? header[0] : header));
-      const offered = request.headers[CORRELATION_HEADER];
-      const correlationId = typeof offered === 'string' && CORRELATION_ID.test(offered) ? offered : traceContext.traceId;
+      const { traceContext, correlationId } = contextOf(request.raw);
       request.traceContext = traceContext;
       request.correlationId = correlationId;
-      request.log = request.log.child({ correlationId, traceId: traceContext.traceId });
       reply.header(CORRELATION_HEADER, correlationId);
       reply.header('traceparent', formatTraceparent(traceContext));
     });

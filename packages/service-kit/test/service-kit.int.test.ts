@@ -107,6 +107,19 @@ describe('service kit', () => {
     expect(response.headers['x-correlation-id']).toBe('req-42');
   });
 
+  it('Fastify’s own request and response log lines carry the trace and correlation ids', async () => {
+    const correlationId = `corr-${Date.now()}`;
+    await app.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: { a: 1 },
+      headers: { traceparent: '00-5bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b7-01', 'x-correlation-id': correlationId },
+    });
+    const lines = logLines.filter((line) => line.includes(correlationId)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => line.message)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+    for (const line of lines) expect(line).toMatchObject({ correlationId, traceId: '5bf92f3577b34da6a3ce929d0e0e4737' });
+  });
+
   it('/metrics reports request durations by route template', async () => {
     await app.inject('/refuse');
     const response = await app.inject('/metrics');

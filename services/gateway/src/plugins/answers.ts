@@ -60,6 +60,7 @@ export const answersPlugin = fp(
       groupId,
       reader: createEventReader(accountEvents),
       logger: fastify.log,
+      metrics: fastify.kafka.metrics,
       fromBeginning: false,
       deadLetter: false,
       maxAttempts: 1,
