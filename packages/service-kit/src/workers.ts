@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { type DatabasePool, createDatabasePool, sql } from '@postwire/db';
+import type { DatabasePool } from '@postwire/db';
 import { type GraphClient, type GraphSettings, createGraphClient } from '@postwire/graph';
+import { type DatabasePluginOptions, openPool } from './database.ts';
 import { type OutboxRelay, type OutboxRelayOptions, createOutboxMetrics, createOutboxRelay } from '@postwire/outbox';
 
 declare module 'fastify' {
@@ -15,19 +16,12 @@ declare module 'fastify' {
   }
 }
 
-export type WorkerDatabaseOptions = { readonly connectionUri: string; readonly applicationName: string };
+export type WorkerDatabaseOptions = DatabasePluginOptions;
 
 /** The worker role's pool, with a readiness check; closed last of the background side (registered first). */
 export const workerDatabasePlugin = fp(
   async (fastify: FastifyInstance, options: WorkerDatabaseOptions) => {
-    const pool = await createDatabasePool(options.connectionUri, { applicationName: options.applicationName });
-    fastify.decorate('workerDb', pool);
-    fastify.readiness.register('worker-database', async () => {
-      await pool.query(sql.unsafe`SELECT 1`);
-    });
-    fastify.addHook('onClose', async () => {
-      await pool.end();
-    });
+    fastify.decorate('workerDb', await openPool(fastify, 'worker-database', options));
   },
   { name: '@postwire/worker-database', dependencies: ['@postwire/health'] },
 );
