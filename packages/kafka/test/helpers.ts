@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineTopic, postEvents } from '@postwire/contracts';
-import { uniqueName } from '@postwire/testing';
+import { testTopic, uniqueName } from '@postwire/testing';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 
@@ -10,7 +10,7 @@ export const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 export function testPostTopic() {
   return defineTopic({
     ...postEvents,
-    name: `${uniqueName('test.post-events')}.v1`,
+    name: `${uniqueName(testTopic('post-events'))}.v1`,
     events: postEvents.events,
   });
 }

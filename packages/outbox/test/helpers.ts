@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { defineTopic, postEvents } from '@postwire/contracts';
 import { type DatabasePool, sql } from '@postwire/db';
-import { uniqueName } from '@postwire/testing';
+import { testTopic, uniqueName } from '@postwire/testing';
 import { pino } from 'pino';
 
 export const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 /** The post-events contract under a topic name no other test uses. */
 export function testPostTopic() {
-  return defineTopic({ ...postEvents, name: `${uniqueName('test.post-events')}.v1`, events: postEvents.events });
+  return defineTopic({ ...postEvents, name: `${uniqueName(testTopic('post-events'))}.v1`, events: postEvents.events });
 }
 export type TestTopic = ReturnType<typeof testPostTopic>;
 

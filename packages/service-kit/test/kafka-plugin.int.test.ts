@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
 import { defineEvent, defineTopic } from '@postwire/contracts';
-import { uniqueName } from '@postwire/testing';
+import { testTopic, uniqueName } from '@postwire/testing';
 import { z } from 'zod';
 import { kafkaPlugin, serviceKit } from '../src/index.ts';
 
@@ -21,13 +21,15 @@ describe('kafka plugin', () => {
     });
     const app = Fastify();
     await app.register(serviceKit, { service: 'kit' });
-    await app.register(kafkaPlugin, { service: 'kit', brokers: inject('kafkaBrokers'), produces: [topic], partitions: 2 });
+    await app.register(kafkaPlugin, { service: 'kit', brokers: inject('kafkaBrokers'), produces: [topic], partitions: 2, topicPrefix: inject('kafkaTopicPrefix') });
     await app.ready();
 
     const admin = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: [topicName, `${topicName}.dlq`] });
+    // Provisioned under this run's prefix, with its dead-letter topic; the contract's own name is not created.
+    const metadata = await admin.fetchTopicMetadata({ topics: [testTopic(topicName), testTopic(`${topicName}.dlq`)] });
     expect(metadata.topics.map((entry) => entry.partitions.length)).toEqual([2, 2]);
+    expect(await admin.listTopics()).not.toContain(topicName);
     await admin.disconnect();
 
     const ready = await app.inject('/readyz');
