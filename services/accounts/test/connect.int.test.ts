@@ -506,7 +506,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
           metadata: { id, organisationId, actorId, correlationId: `test-${id}` },
         },
       ]);
-      await eventually(async () => ((await ownAdmin.query(`SELECT 1 FROM accounts.inbox WHERE event_id = $1`, [id])).rowCount ? true : undefined), `inbox row for ${id}`);
+      await eventually(async () => ((await ownAdmin.query(`SELECT 1 FROM accounts.inbox WHERE event_id = $1`, [id])).rowCount ? true : undefined), `inbox row for ${id}`, { timeoutMs: 45_000 });
       await own.app.close();
       const unsent = await ownAdmin.query(`SELECT count(*)::int AS n FROM accounts.outbox WHERE sent_at IS NULL`);
       expect(unsent.rows[0]).toEqual({ n: 0 });
@@ -518,7 +518,7 @@ describe('accounts: connecting, reconnecting and disconnecting through Kafka, ag
       await ownAdmin.end();
       await ownDatabase.drop();
     }
-  });
+  }, 90_000);
 
   it('no plaintext token anywhere: database text, Kafka messages (both topics) and logs', async () => {
     // Its own connects, reconnect, refusal, dead letter and disconnect, so the tokens it looks for are its own.
