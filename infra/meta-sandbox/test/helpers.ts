@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildSandbox, type BuiltSandbox } from '../src/build.ts';
 import type { SandboxOptions } from '../src/context.ts';
+import type { SandboxSettings } from '../src/state/settings.ts';
 import { devSeed } from '../src/state/seed.ts';
 import type { GraphErrorBody } from '../src/domain/errors.ts';
 
@@ -25,6 +27,39 @@ export function startSandbox(options: SandboxOptions & { listen?: boolean } = {}
     seed: devSeed({ id: APP_ID, secret: APP_SECRET, redirectUris: [FB_REDIRECT, IG_REDIRECT] }),
     ...options,
   });
+}
+
+/** A listening sandbox as a test file sees it; read `app` and `base` inside hooks and tests, once it has started. */
+export type ListeningSandbox = { readonly app: FastifyInstance; readonly base: string };
+
+/**
+ * One listening sandbox for the whole test file, and a clean one for each test: registers the hooks that
+ * start it, reset it (then apply `settings`, which may need its own address) before each test, and close it.
+ * Register the file's own beforeEach (its tokens) after this call, so it runs after the reset.
+ */
+export function useListeningSandbox(settings?: Partial<SandboxSettings> | ((base: string) => Partial<SandboxSettings>)): ListeningSandbox {
+  let built: BuiltSandbox | undefined;
+  const started = (): BuiltSandbox => {
+    if (!built) throw new Error('the sandbox starts in beforeAll: read it inside a hook or a test');
+    return built;
+  };
+  const sandbox: ListeningSandbox = {
+    get app() {
+      return started().app;
+    },
+    get base() {
+      return started().baseUrl ?? '';
+    },
+  };
+  beforeAll(async () => {
+    built = await startSandbox({ listen: true });
+  });
+  beforeEach(async () => {
+    await control(sandbox.app, 'POST', '/reset', {});
+    if (settings) await control(sandbox.app, 'PATCH', '/settings', typeof settings === 'function' ? settings(sandbox.base) : settings);
+  });
+  afterAll(() => built?.close());
+  return sandbox;
 }
 
 export type Answer = { status: number; body: Record<string, unknown> & { error?: MetaError }; headers: Record<string, unknown> };
