@@ -1,3 +1,4 @@
+// Its own redactor, not @postwire/core's: the sandbox stands in for Meta, so it shares no behaviour with the product it tests.
 /**
  * Query parameters whose values never reach a log line: tokens, secrets, OAuth codes and PKCE
  * verifiers (a verifier with its code is as good as a token).

@@ -3,28 +3,6 @@
  * code or proof: these errors end up in logs, problem+json answers and dead-letter events.
  */
 
-/** Query and form parameters whose values are credentials. */
-const SECRET_PARAMS = new Set([
-  'access_token',
-  'client_secret',
-  'appsecret_proof',
-  'fb_exchange_token',
-  'input_token',
-  'code',
-  'code_verifier',
-]);
-
-/** `/v25.0/me?access_token=EAAU…&fields=id` -> `/v25.0/me?access_token=[redacted]&fields=id`. */
-export function redactUrl(url: string | URL): string {
-  // A copy: the caller's URL is still to be sent.
-  const parsed = new URL(url, 'http://redact.invalid');
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (SECRET_PARAMS.has(key)) parsed.searchParams.set(key, '[redacted]');
-  }
-  const query = parsed.searchParams.toString();
-  return `${parsed.pathname}${query ? `?${decodeURIComponent(query)}` : ''}`;
-}
-
 export type GraphErrorSource = 'graph' | 'instagram-oauth' | 'rupload' | 'http';
 
 export type GraphApiErrorFields = {

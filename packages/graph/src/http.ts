@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, redactUrl } from '@postwire/core';
 import type { z } from 'zod';
 import { classifyCodes } from './classify.ts';
 import type { GraphBaseUrls, GraphSettings } from './config.ts';
-import { GraphApiError, GraphNetworkError, GraphResponseError, parseErrorBody, redactUrl } from './errors.ts';
+import { GraphApiError, GraphNetworkError, GraphResponseError, parseErrorBody } from './errors.ts';
 import { adviseUsage, hasUsage, readUsage, type UsageAdvice, type UsageSnapshot } from './usage.ts';
 
 export type GraphHost = keyof GraphBaseUrls;
@@ -143,12 +144,6 @@ export function createTransport(settings: GraphSettings, dependencies: GraphClie
     dependencies.onUsage?.(snapshot, request);
   }
 
-  function backoff(attempt: number): number {
-    const ceiling = Math.min(settings.retry.maxDelayMs, settings.retry.baseDelayMs * 2 ** attempt);
-    // Full jitter: spreads retries of many workers hitting the same outage.
-    return Math.round(ceiling * random());
-  }
-
   async function once<S extends z.ZodType>(method: GraphMethod, path: string, options: RequestOptions<S>): Promise<z.output<S>> {
     const host = options.host ?? (options.token !== undefined && loginOf(options.token) === 'instagram' ? 'instagramGraph' : 'graph');
     const versioned = options.versioned ?? true;
@@ -173,7 +168,7 @@ export function createTransport(settings: GraphSettings, dependencies: GraphClie
     } else {
       for (const [key, value] of params) url.searchParams.append(key, value);
     }
-    const shownPath = redactUrl(url);
+    const shownPath = redactUrl(url, { decode: true });
     const where = { method, path: shownPath };
     const timeoutMs = options.timeoutMs ?? (host === 'rupload' || host === 'graphVideo' ? settings.uploadTimeoutMs : settings.timeoutMs);
     const started = performance.now();
@@ -240,7 +235,7 @@ export function createTransport(settings: GraphSettings, dependencies: GraphClie
           return await once(method, path, options);
         } catch (error) {
           if (attempt >= retries || !retryable(error)) throw error;
-          const delayMs = backoff(attempt);
+          const delayMs = backoffDelay(attempt + 1, { initialDelayMs: settings.retry.baseDelayMs, maxDelayMs: settings.retry.maxDelayMs }, random);
           logger?.warn({ method, path: error instanceof GraphApiError || error instanceof GraphNetworkError ? error.path : path, attempt: attempt + 1, delayMs, error: (error as Error).message }, 'retrying meta call');
           await wait(delayMs);
         }

@@ -10,7 +10,7 @@ export {
   type GraphSettings,
   type GraphBaseUrls,
 } from './config.ts';
-export { GraphApiError, GraphNetworkError, GraphResponseError, parseErrorBody, redactUrl, type GraphApiErrorFields, type GraphErrorSource } from './errors.ts';
+export { GraphApiError, GraphNetworkError, GraphResponseError, parseErrorBody, type GraphApiErrorFields, type GraphErrorSource } from './errors.ts';
 export {
   classifyGraphError,
   classifyCodes,

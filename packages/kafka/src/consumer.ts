@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventReader, IncomingEvent, TopicContract } from '@postwire/contracts';
+import { type BackoffOptions, backoffDelay } from '@postwire/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { ServiceLogger } from './logging.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import type { KafkaClient } from './client.ts';
 import { deadLetterRecord } from './dead-letter.ts';
 import { type DeadLetterReason, decideAfterFailure, describeError } from './failure.ts';

@@ -13,7 +13,6 @@ export {
 export { provisionTopics, type ProvisionOptions, type ProvisionReport } from './provision.ts';
 export { createKafkaMetrics, type KafkaMetrics, type LagRow } from './metrics.ts';
 export { fetchConsumerLag } from './lag.ts';
-export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { NonRetryableError, decideAfterFailure, describeError, type DeadLetterReason, type FailureDecision } from './failure.ts';
 export { deadLetterRecord, type DeadLetterInfo } from './dead-letter.ts';
 export { headersFromKafka } from './headers.ts';

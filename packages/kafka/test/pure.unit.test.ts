@@ -1,22 +1,7 @@
 import { DEAD_LETTER_HEADERS } from '@postwire/contracts';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { NonRetryableError, backoffDelay, deadLetterRecord, decideAfterFailure, headersFromKafka } from '../src/index.ts';
-
-describe('backoff', () => {
-  const options = { initialDelayMs: 100, maxDelayMs: 2_000 };
-
-  it('grows exponentially up to the cap when jitter picks the maximum', () => {
-    expect([1, 2, 3, 4, 5, 6, 10].map((attempt) => backoffDelay(attempt, options, () => 1))).toEqual([
-      100, 200, 400, 800, 1_600, 2_000, 2_000,
-    ]);
-  });
-
-  it('spreads retries between zero and the cap (full jitter)', () => {
-    expect(backoffDelay(3, options, () => 0)).toBe(0);
-    expect(backoffDelay(3, options, () => 0.5)).toBe(200);
-  });
-});
+import { NonRetryableError, deadLetterRecord, decideAfterFailure, headersFromKafka } from '../src/index.ts';
 
 describe('failure classification', () => {
   it('retries an ordinary error until the attempts are used up, then dead-letters it', () => {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { type LegacyTopic, type TopicContract, createEventReader } from '@postwire/contracts';
-import { type BackoffOptions, type EventConsumer, createEventConsumer } from '@postwire/kafka';
+import type { BackoffOptions } from '@postwire/core';
+import { type EventConsumer, createEventConsumer } from '@postwire/kafka';
 import { type DeadLetterHandlers, type InboxHandlers, createInboxHandler } from '@postwire/outbox';
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 export { databasePlugin, type DatabasePluginOptions } from './database.ts';
 export { healthPlugin, type HealthOptions, type Readiness, type ReadinessCheck } from './health.ts';
-export { REDACT_PATHS, loggerOptions, redactUrl, type LoggerSettings } from './logger.ts';
+export { REDACT_PATHS, loggerOptions, type LoggerSettings } from './logger.ts';
 export { metricsPlugin, type MetricsOptions } from './metrics.ts';
 export { PROBLEM_CONTENT_TYPE, ProblemError, problemPlugin, problemServerOptions, sendProblem, type ProblemDetails } from './problem.ts';
 export { runServer, type ServerSettings } from './server.ts';

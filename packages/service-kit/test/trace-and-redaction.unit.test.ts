@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childTraceContext, formatTraceparent, parseTraceparent, redactUrl } from '../src/index.ts';
+import { childTraceContext, formatTraceparent, parseTraceparent } from '../src/index.ts';
 
 describe('W3C trace context', () => {
   it('parses a valid traceparent and rejects malformed or all-zero ones', () => {
@@ -23,15 +23,5 @@ describe('W3C trace context', () => {
 
   it('starts a new trace when there is none', () => {
     expect(formatTraceparent(childTraceContext())).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-  });
-});
-
-describe('redactUrl', () => {
-  it('hides OAuth codes, state and tokens in query strings and keeps everything else', () => {
-    expect(redactUrl('/v1/connect/facebook/callback?code=AQD123&state=s3cr3t&lang=en')).toBe(
-      '/v1/connect/facebook/callback?code=%5Bredacted%5D&state=%5Bredacted%5D&lang=en',
-    );
-    expect(redactUrl('/x?access_token=EAAB&fields=id')).toBe('/x?access_token=%5Bredacted%5D&fields=id');
-    expect(redactUrl('/plain/path')).toBe('/plain/path');
   });
 });

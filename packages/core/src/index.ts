@@ -1,0 +1,2 @@
+export { backoffDelay, type BackoffOptions } from './backoff.ts';
+export { SECRET_FIELDS, redactUrl, type RedactUrlOptions } from './redact.ts';
