@@ -22,17 +22,29 @@ export async function withPassLock<T>(pool: DatabasePool, name: string, work: ()
   });
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
+/**
+ * Runs `work` over `items` with at most `limit` in flight. After a failure no item is started, and the call
+ * settles only when the items in hand have finished, then fails with the first error: a pass never ends (and
+ * gives up its lock, or lets shutdown close the pools) while its work is still running.
+ */
 export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const item = items[next];
       next += 1;
-      if (item !== undefined) await work(item);
+      try {
+        if (item !== undefined) await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   });
-  await Promise.all(lanes);
+  const settled = await Promise.allSettled(lanes);
+  const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** A worker's stop: no new pass starts, the pass in hand finishes. `run` calls run one at a time. */
