@@ -72,7 +72,7 @@ export type EventConsumerOptions<Topic extends TopicContract> = {
   /**
    * Called after an event that was read (valid, in the current shape) went to the dead-letter topic, with
    * the error that put it there: the owner answers its requester there (e.g. a failure event), since
-   * nothing else will. A throw is logged; the dead letter stands.
+   * nothing else will. A throw is retried with the handler's backoff, up to `maxAttempts`; the dead letter stands.
    */
   readonly onDeadLetter?: (event: ConsumedEvent<Topic>, failure: DeadLetterFailure) => Promise<void>;
 };
@@ -240,6 +240,37 @@ export function createEventConsumer<Topic extends TopicContract>(
     return payload.isRunning() && !payload.isStale();
   }
 
+  /**
+   * The owner's answer to a dead letter (its requester hears of the failure nowhere else) is retried like a
+   * handler, with backoff and heartbeats; after `maxAttempts` it is logged as an error and the dead letter
+   * stands. Returns false when the consumer stopped meanwhile: the message stays uncommitted.
+   */
+  async function answerDeadLetter(
+    payload: EachBatchPayload,
+    progress: Progress,
+    item: Pending<Topic>,
+    answer: NonNullable<EventConsumerOptions<Topic>['onDeadLetter']>,
+    failure: DeadLetterFailure,
+  ): Promise<boolean> {
+    const { topic } = payload.batch;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await answer(item.event, failure);
+        return true;
+      } catch (hookError) {
+        const context = { topic, offset: item.message.offset, attempt, eventId: item.event.metadata.id, error: describeError(hookError) };
+        if (attempt >= maxAttempts) {
+          logger.error(context, 'dead-letter handler failed; giving up, the requester is not answered');
+          return true;
+        }
+        const delay = backoffDelay(attempt, backoff);
+        logger.warn({ ...context, delay }, 'dead-letter handler failed; retrying');
+        await progress.commit(true);
+        if (!(await pause(payload, delay))) return false;
+      }
+    }
+  }
+
   /** Returns false when the consumer stopped mid-retry: the message stays uncommitted. */
   async function processOne(payload: EachBatchPayload, progress: Progress, item: Pending<Topic>): Promise<boolean> {
     const { topic } = payload.batch;
@@ -257,9 +288,8 @@ export function createEventConsumer<Topic extends TopicContract>(
             type: item.event.type,
           });
           if (options.onDeadLetter && options.deadLetter !== false) {
-            await options.onDeadLetter(item.event, { reason: decision.reason, error, attempts: attempt }).catch((hookError: unknown) =>
-              logger.error({ offset: item.message.offset, error: describeError(hookError) }, 'dead-letter handler failed'),
-            );
+            const answered = await answerDeadLetter(payload, progress, item, options.onDeadLetter, { reason: decision.reason, error, attempts: attempt });
+            if (!answered) return false;
           }
           break;
         }

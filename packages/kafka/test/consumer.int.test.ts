@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type ConsumedEvent,
+  type DeadLetterFailure,
   type EventConsumer,
   type KafkaClient,
   NonRetryableError,
@@ -62,7 +63,12 @@ function encoded(topic: TestTopic, accountId: string, sequence: number) {
 function startConsumer(
   topic: TestTopic,
   handle: (event: ConsumedEvent<TestTopic>) => Promise<void>,
-  overrides: { maxAttempts?: number; metrics?: ReturnType<typeof createKafkaMetrics>; groupId?: string } = {},
+  overrides: {
+    maxAttempts?: number;
+    metrics?: ReturnType<typeof createKafkaMetrics>;
+    groupId?: string;
+    onDeadLetter?: (event: ConsumedEvent<TestTopic>, failure: DeadLetterFailure) => Promise<void>;
+  } = {},
 ) {
   const consumer = createEventConsumer(client, {
     groupId: overrides.groupId ?? uniqueName('group'),
@@ -73,6 +79,7 @@ function startConsumer(
     maxAttempts: overrides.maxAttempts ?? 3,
     backoff: { initialDelayMs: 10, maxDelayMs: 50 },
     maxWaitTimeMs: 100,
+    ...(overrides.onDeadLetter ? { onDeadLetter: overrides.onDeadLetter } : {}),
   });
   consumers.push(consumer);
   return consumer;
@@ -217,6 +224,42 @@ describe('consumer edge', () => {
     await until(() => handled === 1, 20_000, 'next event');
 
     expect(attempts).toBe(1);
+    const [parked] = await readTopic(brokers, deadLetterTopicName(topic.name), 1);
+    expect(parked?.headers?.[DEAD_LETTER_HEADERS.reason]?.toString()).toBe('handler-rejected');
+  });
+
+  it('answers a dead letter through onDeadLetter, retrying the answer while it fails, then moves on', async () => {
+    const topic = await prepareTopic();
+    const accountId = randomUUID();
+    const rejected = encoded(topic, accountId, 1);
+    const producer = createEventProducer(client, { source });
+    await producer.connect();
+    await producer.sendEncoded([rejected, encoded(topic, accountId, 2)]);
+    await producer.disconnect();
+
+    const answers: { id: string; reason: string; attempts: number }[] = [];
+    let answerCalls = 0;
+    let handled = 0;
+    const consumer = startConsumer(
+      topic,
+      async (event) => {
+        if (event.metadata.id !== rejected.id) return void (handled += 1);
+        throw new NonRetryableError('the account is gone');
+      },
+      {
+        onDeadLetter: async (event, failure) => {
+          answerCalls += 1;
+          // The requester's answer fails twice (say, its database is briefly down), then goes through.
+          if (answerCalls < 3) throw new Error('database unavailable');
+          answers.push({ id: event.metadata.id, reason: failure.reason, attempts: failure.attempts });
+        },
+      },
+    );
+    await consumer.start();
+    await until(() => handled === 1, 20_000, 'next event');
+
+    expect(answerCalls).toBe(3);
+    expect(answers).toEqual([{ id: rejected.id, reason: 'handler-rejected', attempts: 1 }]);
     const [parked] = await readTopic(brokers, deadLetterTopicName(topic.name), 1);
     expect(parked?.headers?.[DEAD_LETTER_HEADERS.reason]?.toString()).toBe('handler-rejected');
   });
