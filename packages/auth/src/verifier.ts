@@ -60,7 +60,8 @@ export function createJwtVerifier(settings: AuthSettings): JwtVerifier {
       throw new AuthError(403, 'forbidden', `the token carries no organisation (claim "${settings.organisationClaim}")`);
     }
     const role = typeof payload.role === 'string' ? payload.role : undefined;
-    return { userId: payload.sub, organisationId, role, token };
+    // UUIDs are compared as text later (membership, RLS claims): one spelling, Postgres's.
+    return { userId: payload.sub.toLowerCase(), organisationId: organisationId.toLowerCase(), role, token };
   };
 }
 

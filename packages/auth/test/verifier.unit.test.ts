@@ -22,6 +22,11 @@ describe('JWT verification (HS256 shared secret)', () => {
     expect(await verify(token)).toEqual({ userId, organisationId, role: 'authenticated', token });
   });
 
+  it('names the caller in lower case whatever case the token spells its ids in', async () => {
+    const token = await signDevelopmentToken({ secret, userId: userId.toUpperCase(), organisationId: organisationId.toUpperCase() });
+    expect(await verify(token)).toMatchObject({ userId, organisationId });
+  });
+
   it('reads the organisation from a configured nested claim', async () => {
     const nested = createJwtVerifier(loadConfig(authEnvironment, { JWT_SECRET: secret, JWT_ORGANISATION_CLAIM: 'app_metadata.organisation_id' }));
     const token = await signDevelopmentToken({ secret, userId, organisationId, organisationClaim: 'app_metadata.organisation_id' });
