@@ -71,7 +71,12 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
       const { id } = request.params;
       // Only an account the caller can see may be disconnected: ask its owner first.
       const visible = await fastify.readUpstream(accountsUrl, { path: `/v1/accounts/${id}` }, request);
+      // Only the status matters here: release the connection rather than leave the body to the GC.
+      await visible.body?.cancel();
       if (visible.status === 404) throw new ProblemError(404, 'account-not-found', 'Account not found', `No account ${id} in your organisation.`);
+      if (visible.status === 401 || visible.status === 403) {
+        throw new ProblemError(visible.status, visible.status === 401 ? 'unauthorized' : 'forbidden', visible.status === 401 ? 'Unauthorized' : 'Forbidden', 'The accounts service refused this caller.');
+      }
       if (!visible.ok) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
       await fastify.kafka.producer.publish(accountRequests, [
         {
