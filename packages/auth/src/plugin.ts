@@ -12,6 +12,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: verifies the bearer token and sets `request.caller`, or answers 401/403. */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /**
+     * Throws a 403 problem unless `userId` belongs to `organisationId` now (503 when that cannot be checked):
+     * for a request whose identity came earlier, sealed, instead of with a bearer token (the connect callback).
+     */
+    requireMembership: (request: FastifyRequest, userId: string, organisationId: string) => Promise<void>;
   }
 }
 
@@ -26,18 +31,29 @@ export const authPlugin = fp(
   async (fastify: FastifyInstance, options: AuthPluginOptions) => {
     const realm = options.realm ?? 'postwire';
     fastify.decorateRequest('caller', null);
+    async function checkMembership(request: FastifyRequest, userId: string, claimed: string, whose: string): Promise<void> {
+      const organisationId = await options.organisationOf(userId).catch((error: unknown) => {
+        request.log.error({ err: error }, 'membership lookup failed');
+        throw new ProblemError(503, 'membership-unavailable', 'Service Unavailable', 'Your organisation could not be checked. Try again shortly.');
+      });
+      if (organisationId === null) throw new AuthError(403, 'forbidden', `${whose} user is not known here`);
+      if (organisationId !== claimed) throw new AuthError(403, 'forbidden', `${whose} organisation is not the user's organisation`);
+    }
+    fastify.decorate('requireMembership', async (request: FastifyRequest, userId: string, organisationId: string) => {
+      try {
+        await checkMembership(request, userId, organisationId, 'this flow\'s');
+      } catch (error) {
+        if (error instanceof AuthError) throw new ProblemError(403, 'forbidden', 'Forbidden', error.message);
+        throw error;
+      }
+    });
     fastify.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization;
       const token = bearerToken(header);
       try {
         if (!token) throw new AuthError(401, 'missing', header ? 'the Authorization header is not a Bearer token' : 'a Bearer token is required');
         const caller = await options.verify(token);
-        const organisationId = await options.organisationOf(caller.userId).catch((error: unknown) => {
-          request.log.error({ err: error }, 'membership lookup failed');
-          throw new ProblemError(503, 'membership-unavailable', 'Service Unavailable', 'Your organisation could not be checked. Try again shortly.');
-        });
-        if (organisationId === null) throw new AuthError(403, 'forbidden', 'the token\'s user is not known here');
-        if (organisationId !== caller.organisationId) throw new AuthError(403, 'forbidden', 'the token\'s organisation is not the user\'s organisation');
+        await checkMembership(request, caller.userId, caller.organisationId, 'the token\'s');
         request.caller = caller;
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;

@@ -159,6 +159,29 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
     expect(replay.json()).toMatchObject({ type: 'https://postwire.dev/problems/connect-session-used' });
   });
 
+  it('a user who left the organisation between the start and Meta\'s answer connects nothing into it', async () => {
+    // A gateway that looks membership up on every request, so the callback sees the change at once.
+    const fresh = await buildGateway(testEnvironment(members.url, { META_SANDBOX_URL: sandbox.baseUrl ?? '', GATEWAY_MEMBERSHIP_CACHE_MS: '0' }));
+    try {
+      const leaver = await members.member();
+      const started = await fresh.gateway.inject({ url: '/v1/connect/instagram/start', headers: { authorization: leaver.authorization } });
+      expect(started.statusCode, started.body).toBe(302);
+      const cookie = String(started.headers['set-cookie']).split(';')[0] ?? '';
+      const redirect = await submitConsent(String(started.headers.location), 'allow');
+      const before = observed().length;
+      await members.leave(leaver.userId);
+
+      const answer = await fresh.gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: 'application/json' } });
+      expect(answer.statusCode, answer.body).toBe(403);
+      expect(answer.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(answer.json()).toMatchObject({ type: 'https://postwire.dev/problems/forbidden', detail: "this flow's organisation is not the user's organisation" });
+      await observer?.caughtUp();
+      expect(observed().slice(before).filter((entry) => entry.headers.ce_organisationid === leaver.organisationId)).toEqual([]);
+    } finally {
+      await fresh.gateway.close();
+    }
+  });
+
   it('starting a flow needs a bearer token, and an unknown provider is a 400', async () => {
     expect((await gateway.inject('/v1/connect/facebook/start')).statusCode).toBe(401);
     const unknown = await gateway.inject({ url: '/v1/connect/tiktok/start', headers: { authorization: bearer } });

@@ -19,7 +19,13 @@ export type Member = { readonly userId: string; readonly organisationId: string;
  * A database of the gateway's own (cloned from the migrated template) holding the host's users, which
  * the gateway checks every token's organisation against; `member()` adds a user of a new organisation.
  */
-export async function createMembers(): Promise<{ readonly url: string; member(): Promise<Member>; close(): Promise<void> }> {
+export async function createMembers(): Promise<{
+  readonly url: string;
+  member(): Promise<Member>;
+  /** Moves a user to a new organisation of their own, as if they had left the one their tokens name. */
+  leave(userId: string): Promise<void>;
+  close(): Promise<void>;
+}> {
   const database: TestDatabase = await createTestDatabase('gateway');
   const admin = new pg.Client({ connectionString: database.adminUrl });
   await admin.connect();
@@ -29,6 +35,10 @@ export async function createMembers(): Promise<{ readonly url: string; member():
       const { userId, organisationId } = await addMember(admin);
       const token = await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId, organisationId });
       return { userId, organisationId, authorization: `Bearer ${token}` };
+    },
+    async leave(userId) {
+      const { organisationId } = await addMember(admin);
+      await admin.query('UPDATE users SET organisation_id = $1 WHERE id = $2', [organisationId, userId]);
     },
     async close() {
       await admin.end();

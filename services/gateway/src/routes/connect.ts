@@ -219,6 +219,8 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       if (!ledger.consume(session.nonce, session.expiresAt, now())) {
         throw new ProblemError(400, 'connect-session-used', 'This connection attempt was already completed', 'Start again to connect more accounts.');
       }
+      // The organisation was checked at the start, up to ten minutes ago: the user must still belong to it.
+      await fastify.requireMembership(request, session.userId, session.organisationId);
       if (query.error || !query.code) {
         const denied = query.error === 'access_denied';
         request.log.info({ provider, error: query.error, reason: query.error_reason }, 'connect flow ended without a code');
