@@ -15,6 +15,7 @@ export const PostType = z.enum(['feed', 'reel', 'story', 'carousel']);
 export type PostType = z.infer<typeof PostType>;
 export const ContentType = z.enum(['video', 'image']);
 export const PostStatus = z.enum(['draft', 'queued', 'processing', 'published', 'failed', 'deleted']);
+export type PostStatus = z.infer<typeof PostStatus>;
 
 /**
  * The only shape a token ever has outside the accounts service's memory:
@@ -68,10 +69,11 @@ export const ErrorInfo = z.object({
   retryAfterSeconds: z.int().nonnegative().optional(),
 });
 
+/** x and y (0-1) place the tag on an image; a story's tags may leave them out (the publisher checks which applies). */
 export const UserTag = z.object({
-  username: z.string().min(1).max(30),
-  x: z.number().min(0).max(1),
-  y: z.number().min(0).max(1),
+  username: z.string().regex(/^[A-Za-z0-9._]{1,30}$/, 'an Instagram username without @'),
+  x: z.number().min(0).max(1).optional(),
+  y: z.number().min(0).max(1).optional(),
 });
 
 export const MediaItem = z.object({
@@ -79,37 +81,58 @@ export const MediaItem = z.object({
   mediaType: ContentType,
   url: HttpsUrl,
   thumbnailUrl: HttpsUrl.optional(),
-  altText: z.string().max(1000).optional(),
+  altText: z.string().max(1000).optional().describe('Images only'),
   userTags: z.array(UserTag).max(20).optional(),
+  coverUrl: HttpsUrl.optional().describe('Videos: cover image (wins over thumbOffsetMs)'),
+  thumbOffsetMs: z.int().nonnegative().max(15 * 60 * 1000).optional().describe('Videos: frame used as the cover'),
 });
+export type MediaItem = z.infer<typeof MediaItem>;
+
+/**
+ * What a Facebook Page post is, derived from the post type and its media (the seed's post_type has no
+ * text or link posts): a feed post without media is text (or link, with `link`), with one image a photo,
+ * with one video a video; a carousel of images is a multi-photo post; reels and stories are themselves.
+ */
+export const FacebookFormat = z.enum(['text', 'link', 'photo', 'multi-photo', 'video', 'reel', 'story']);
+export type FacebookFormat = z.infer<typeof FacebookFormat>;
+
+export const TrialParams = z.object({ graduationStrategy: z.enum(['MANUAL', 'SS_PERFORMANCE']) });
 
 const postContentShape = {
   platform: Platform,
   postType: PostType,
-  contentType: ContentType,
   contentId: Uuid.optional().describe('The host product video (social_media_videos.id) this post shares'),
-  media: z.array(MediaItem).min(1).max(10),
+  media: z.array(MediaItem).max(10).describe('Ordered; empty only for a Facebook text or link post'),
   caption: z.string().max(2200).optional(),
-  hashtags: z.array(z.string().regex(/^[^\s#]{1,100}$/)).max(30).optional(),
-  locationId: z.string().max(64).optional(),
+  hashtags: z.array(z.string().regex(/^[^\s#]{1,100}$/)).max(30).optional().describe('Without #; appended to the caption when publishing'),
+  locationId: z.string().regex(/^[0-9]{1,64}$/).optional(),
+  link: HttpsUrl.optional().describe('Facebook feed posts without media: a link post'),
   shareToFeed: z.boolean().optional().describe('Reels: also show in the feed'),
-  coverUrl: HttpsUrl.optional().describe('Reels: cover image'),
-  firstComment: z.string().max(2200).optional(),
-  collaborators: z.array(z.string().min(1).max(30)).max(3).optional(),
+  trialParams: TrialParams.optional().describe('Instagram reels: a trial reel shown to non-followers first'),
+  firstComment: z.string().min(1).max(2200).optional(),
+  collaborators: z.array(z.string().regex(/^[A-Za-z0-9._]{1,30}$/, 'an Instagram username without @')).max(3).optional(),
 };
 
-/** Carousels carry 2-10 ordered items; every other post type exactly one. */
+/** Carousels carry 2-10 ordered items; Facebook text and link posts none; every other post type exactly one. */
 function checkMediaCount(
-  content: { postType?: PostType | undefined; media?: readonly { position: number }[] | undefined },
+  content: { platform?: Platform | undefined; postType?: PostType | undefined; media?: readonly { position: number }[] | undefined },
   context: z.core.$RefinementCtx,
 ): void {
   if (!content.postType || !content.media) return;
   const count = content.media.length;
-  if (content.postType === 'carousel' ? count < 2 : count !== 1) {
+  const textPostAllowed = content.platform === 'facebook' && content.postType === 'feed';
+  const wrong =
+    content.postType === 'carousel' ? count < 2 : textPostAllowed ? count > 1 : count !== 1;
+  if (wrong) {
     context.addIssue({
       code: 'custom',
       path: ['media'],
-      message: content.postType === 'carousel' ? 'a carousel needs 2 to 10 media items' : `a ${content.postType} post has exactly one media item`,
+      message:
+        content.postType === 'carousel'
+          ? 'a carousel needs 2 to 10 media items'
+          : textPostAllowed
+            ? 'a Facebook feed post has at most one media item (none for a text or link post)'
+            : `a ${content.postType} post has exactly one media item`,
     });
   }
   const positions = new Set(content.media.map((item) => item.position));
@@ -117,12 +140,14 @@ function checkMediaCount(
 }
 
 export const PostContent = z.object(postContentShape).superRefine(checkMediaCount);
+export type PostContent = z.infer<typeof PostContent>;
 export const PostChanges = z
   .object(postContentShape)
   .omit({ platform: true })
   .partial()
   .superRefine(checkMediaCount)
   .refine((changes) => Object.keys(changes).length > 0, 'at least one field must change');
+export type PostChanges = z.infer<typeof PostChanges>;
 
 export const PostMetrics = z.object({
   likes: z.int().nonnegative(),

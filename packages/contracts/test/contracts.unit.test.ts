@@ -36,7 +36,7 @@ describe('event catalogue', () => {
   });
 
   it('requires 2 to 10 media items for a carousel and exactly one otherwise', () => {
-    const base = { platform: 'instagram', contentType: 'image', contentId: randomUUID() } as const;
+    const base = { platform: 'instagram', contentId: randomUUID() } as const;
     expect(PostContent.safeParse({ ...base, postType: 'carousel', media: [image(0)] }).success).toBe(false);
     expect(PostContent.safeParse({ ...base, postType: 'carousel', media: [image(0), image(1)] }).success).toBe(true);
     expect(PostContent.safeParse({ ...base, postType: 'carousel', media: [image(0), image(0)] }).success).toBe(false);

@@ -153,7 +153,7 @@ describe('CloudEvents envelope (Kafka binary mode)', () => {
 
   it('refuses to produce a payload that breaks the contract, naming the field', () => {
     const event = publishedEvent();
-    const refused = violation(() => encodeEvent(postEvents, { ...event, data: { ...event.data, mediaCount: 0 } }, { source }));
+    const refused = violation(() => encodeEvent(postEvents, { ...event, data: { ...event.data, mediaCount: 11 } }, { source }));
     expect(refused.reason).toBe('schema-mismatch');
     expect(refused.message).toMatch(/^post\.published does not match its contract: .*mediaCount/s);
     expect(refused.issues.map((issue) => issue.path)).toEqual([['mediaCount']]);

@@ -59,7 +59,7 @@ export const postPublished = defineEvent({
     contentId: Uuid.nullable().describe('Host video, whose posted_to_social / post_count were updated'),
     platformPostId: z.string().min(1),
     platformUrl: HttpsUrl.nullable(),
-    mediaCount: z.int().min(1).max(10),
+    mediaCount: z.int().min(0).max(10).describe('0 for a Facebook text or link post'),
     publishedAt: Timestamp,
   }),
   subject: bySubject,

@@ -7,18 +7,23 @@ const target = {
   socialAccountId: Uuid,
 };
 const bySubject = (data: { postId: string }) => data.postId;
+const requestHash = z
+  .string()
+  .regex(/^[a-f0-9]{64}$/)
+  .optional()
+  .describe('SHA-256 of the request body when an Idempotency-Key was sent: the same key with another body is refused');
 
 export const postDrafted = defineEvent({
   type: 'post.drafted',
   summary: 'A user created a draft post.',
-  data: z.object({ ...target, content: PostContent }),
+  data: z.object({ ...target, content: PostContent, requestHash }),
   subject: bySubject,
 });
 
 export const postScheduled = defineEvent({
   type: 'post.scheduled',
   summary: 'A user scheduled a post: a new one (content given) or an existing draft (content omitted).',
-  data: z.object({ ...target, scheduledFor: Timestamp, content: PostContent.optional() }),
+  data: z.object({ ...target, scheduledFor: Timestamp, content: PostContent.optional(), requestHash }),
   subject: bySubject,
 });
 
@@ -54,6 +59,19 @@ export const postDeleteRequested = defineEvent({
   subject: bySubject,
 });
 
+export const postRetryRequested = defineEvent({
+  type: 'post.retry-requested',
+  summary: 'A user asked to publish a failed post again (retry_count starts over).',
+  data: z.object({ ...target }),
+  subject: bySubject,
+});
+
+export const accountPostsRetryRequested = defineEvent({
+  type: 'post.account-retry-requested',
+  summary: "A user asked to retry every failed post of an account (after a reconnect); each one answers post.accepted.",
+  data: z.object({ socialAccountId: Uuid }),
+});
+
 export const postRequests = defineTopic({
   name: 'postwire.post-requests.v1',
   id: 'postRequestsV1',
@@ -62,5 +80,14 @@ export const postRequests = defineTopic({
   kind: 'request',
   producer: 'gateway',
   consumers: ['publisher'],
-  events: [postDrafted, postScheduled, postUpdated, postPublishRequested, postCancelled, postDeleteRequested],
+  events: [
+    postDrafted,
+    postScheduled,
+    postUpdated,
+    postPublishRequested,
+    postCancelled,
+    postDeleteRequested,
+    postRetryRequested,
+    accountPostsRetryRequested,
+  ],
 });

@@ -1,0 +1,10 @@
+DROP TABLE publisher.accounts;
+DROP TABLE publisher.post_media;
+ALTER TABLE publisher.social_media_posts
+  DROP CONSTRAINT facebook_format_on_facebook_posts,
+  DROP COLUMN request_hash,
+  DROP COLUMN trial_graduation,
+  DROP COLUMN collaborators,
+  DROP COLUMN first_comment,
+  DROP COLUMN link_url,
+  DROP COLUMN facebook_format;
