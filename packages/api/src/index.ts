@@ -7,3 +7,4 @@ export {
   ExpiringAccounts,
   ExpiringAccountsQuery,
 } from './accounts.ts';
+export { PostIdParams, PostList, PostListQuery, PostResource, UnpostedContent, UnpostedContentQuery } from './posts.ts';
