@@ -1,0 +1,266 @@
+// Publishing throughput and lag: N posts over M Instagram accounts, all due at one instant, with the Meta
+// sandbox answering every Graph call after a fixed latency; then a lone post on an idle system.
+// Everything runs for real in processes of their own: the sandbox, one or two publisher instances
+// (src/server.ts), Postgres (a database of its own) and Kafka (a topic prefix of its own).
+//
+//   node bench/publishing.ts
+//   BENCH_POSTS=10000 BENCH_ACCOUNTS=1000 BENCH_LATENCY_MS=100 BENCH_CONCURRENCY=128 BENCH_INSTANCES=1,2 BENCH_LONE=20
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { DEFAULT_DATABASE_URL } from '@postwire/config';
+import { columnContext, createTokenCipher } from '@postwire/crypto';
+import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+
+const POSTS = Number(process.env.BENCH_POSTS ?? 10_000);
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
+const INSTANCES = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map(Number);
+const LONE_RUNS = Number(process.env.BENCH_LONE ?? 20);
+const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+const children: ChildProcess[] = [];
+const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no free port');
+  return address.port;
+}
+
+async function waitFor(url: string, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} did not start`);
+}
+
+function start(entry: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(entry, import.meta.url))], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+}
+
+async function control(base: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
+  const answer = await fetch(`${base}/_sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!answer.ok) throw new Error(`sandbox ${path}: ${answer.status} ${await answer.text()}`);
+  return answer.json();
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+// --- the sandbox, with every Graph call answered after LATENCY_MS ---------------------------------------
+const sandboxPort = await freePort();
+const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+start('../../../infra/meta-sandbox/src/server.ts', {
+  META_SANDBOX_PORT: String(sandboxPort),
+  META_SANDBOX_LOG_LEVEL: 'warn',
+  META_SANDBOX_SEED: 'false',
+  META_SANDBOX_APP_CALL_BUDGET: '1000000000',
+  META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
+  META_SANDBOX_IMAGE_PROCESSING_MS: '0',
+});
+await waitFor(`${sandboxUrl}/_sandbox/health`, 'the sandbox');
+await control(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000 }, 'PATCH');
+await control(sandboxUrl, '/reset', { seed: true });
+
+// --- a database of its own, with the accounts projected as account events would leave them ---------------
+const name = `pw_bench_publishing_${randomBytes(3).toString('hex')}`;
+const adminUrl = databaseUrl(SERVER, name);
+await prepareDatabase(adminUrl);
+await migrateAll(adminUrl, 'up');
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+const keyRing = { TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1' };
+const cipher = createTokenCipher({ keys: new Map([['bench-1', Buffer.from(keyRing.TOKEN_ENCRYPTION_KEYS.split(':')[1] ?? '', 'base64')]]), activeKeyId: 'bench-1' });
+
+const organisationId = randomUUID();
+const userId = randomUUID();
+await admin.query('INSERT INTO public.organisations (id, name) VALUES ($1, $2)', [organisationId, 'Bench']);
+await admin.query('INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@example.test']);
+
+console.log(`seeding ${ACCOUNTS} Instagram accounts in the sandbox and the publisher's projection...`);
+type Seeded = { users: { id: string; pages: { id: string; instagram?: { id: string } }[] }[] };
+const seeded = (await control(sandboxUrl, '/seed', {
+  users: Array.from({ length: ACCOUNTS }, (_, index) => ({
+    name: `Bench User ${index}`,
+    pages: [{ name: `Bench Page ${index}`, instagram: { username: `bench.${index}`, accountType: 'BUSINESS' } }],
+  })),
+})) as Seeded;
+const accounts: { id: string; igId: string }[] = [];
+for (const user of seeded.users) {
+  const page = user.pages[0];
+  const igId = page?.instagram?.id;
+  if (!page || !igId) throw new Error('the sandbox seeded no Instagram account');
+  const minted = (await control(sandboxUrl, '/tokens', { kind: 'facebook-page', subjectId: user.id, pageId: page.id })) as { access_token: string };
+  const id = randomUUID();
+  accounts.push({ id, igId });
+  await admin.query(
+    `INSERT INTO publisher.accounts (social_account_id, organisation_id, platform, account_type, platform_account_id, page_id, username,
+       status, capabilities, access_token, last_event_at)
+     VALUES ($1, $2, 'instagram', 'business', $3, $4, $5, 'active', '{"feed":true,"stories":true,"reels":true}', $6, now())`,
+    [id, organisationId, igId, page.id, `bench.${accounts.length}`, cipher.encrypt(minted.access_token, columnContext('publisher.accounts', id, 'access_token'))],
+  );
+}
+await control(sandboxUrl, '/faults', { path: '^/v[0-9]', kind: 'latency', latencyMs: LATENCY_MS });
+const graphCalls = async () => ((await (await fetch(`${sandboxUrl}/_sandbox/faults`)).json()) as { faults?: { hits: number }[] } | { hits: number }[]);
+async function countCalls(): Promise<number> {
+  const listed = await graphCalls();
+  const faults = Array.isArray(listed) ? listed : (listed.faults ?? []);
+  return faults.reduce((sum, fault) => sum + fault.hits, 0);
+}
+
+const imageUrl = `${sandboxUrl}/_sandbox/media/sample.jpg?w=1080&h=1350`;
+async function queuePosts(count: number, dueAt: Date): Promise<void> {
+  for (let offset = 0; offset < count; offset += 1_000) {
+    const batch = Array.from({ length: Math.min(1_000, count - offset) }, (_, index) => accounts[(offset + index) % accounts.length]?.id ?? '');
+    await admin.query(
+      `WITH inserted AS (
+         INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, caption,
+           post_type, platform, status, scheduled_for)
+         SELECT $1, account_id, $2, 'image', $3, 'Bench post ' || ordinality, 'feed', 'instagram', 'queued', $4
+         FROM unnest($5::uuid[]) WITH ORDINALITY AS batch(account_id, ordinality)
+         RETURNING id)
+       INSERT INTO publisher.post_media (post_id, organisation_id, position, media_type, url)
+       SELECT id, $1, 0, 'image', $3 FROM inserted`,
+      [organisationId, userId, imageUrl, dueAt, batch],
+    );
+  }
+}
+
+function publisherEnvironment(prefix: string): Record<string, string> {
+  return {
+    ...keyRing,
+    PUBLISHER_PORT: '0',
+    PUBLISHER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('publisher').app),
+    PUBLISHER_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('publisher').worker),
+    DATABASE_URL: adminUrl,
+    KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: prefix,
+    META_SANDBOX_URL: sandboxUrl,
+    JWT_SECRET: 'bench-secret-of-at-least-thirty-two-characters',
+    LOG_LEVEL: 'warn',
+    PUBLISHER_CONCURRENCY: String(CONCURRENCY),
+    PUBLISHER_MEDIA_ALLOW_PRIVATE: 'true',
+  };
+}
+
+type Lags = { count: number; firstDue: number; lastPublished: number; lags: number[] };
+async function lags(): Promise<Lags> {
+  const rows = await admin.query<{ due: Date; published: Date }>(
+    `SELECT scheduled_for AS due, published_at AS published FROM publisher.social_media_posts WHERE status = 'published'`,
+  );
+  const lags = rows.rows.map((row) => row.published.getTime() - row.due.getTime()).sort((a, b) => a - b);
+  return {
+    count: rows.rows.length,
+    firstDue: Math.min(...rows.rows.map((row) => row.due.getTime())),
+    lastPublished: Math.max(...rows.rows.map((row) => row.published.getTime())),
+    lags,
+  };
+}
+
+async function counts(): Promise<Record<string, number>> {
+  const rows = await admin.query<{ status: string; count: string }>('SELECT status, count(*) FROM publisher.social_media_posts GROUP BY status');
+  return Object.fromEntries(rows.rows.map((row) => [row.status, Number(row.count)]));
+}
+
+const postsPerAccount = Math.ceil(POSTS / ACCOUNTS);
+const results: string[] = [];
+let callsPerPost = NaN;
+for (const instances of INSTANCES) {
+  await admin.query('TRUNCATE publisher.social_media_posts CASCADE');
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const publishers = Array.from({ length: instances }, () => start('../src/server.ts', publisherEnvironment(prefix)));
+  await sleep(3_000);
+  const callsBefore = await countCalls();
+  const dueAt = new Date(Date.now() + 2_000);
+  await queuePosts(POSTS, dueAt);
+  console.log(`${instances} instance(s): ${POSTS} posts over ${ACCOUNTS} accounts due at ${dueAt.toISOString()}`);
+  const deadline = Date.now() + 30 * 60 * 1000;
+  for (;;) {
+    const now = await counts();
+    if ((now.published ?? 0) + (now.failed ?? 0) >= POSTS) break;
+    if (Date.now() > deadline) throw new Error(`not done after 30 minutes: ${JSON.stringify(now)}`);
+    await sleep(1_000);
+  }
+  const finished = await counts();
+  const measured = await lags();
+  callsPerPost = ((await countCalls()) - callsBefore) / POSTS;
+  await Promise.all(publishers.map(stop));
+  const total = measured.lastPublished - dueAt.getTime();
+  results.push(
+    `${instances} instance(s): all ${measured.count} published (${finished.failed ?? 0} failed) in ${seconds(total)}; ` +
+      `${(measured.count / (total / 1000)).toFixed(0)} posts/s; lag p50 ${seconds(percentile(measured.lags, 50))} ` +
+      `p99 ${seconds(percentile(measured.lags, 99))} max ${seconds(measured.lags.at(-1) ?? NaN)}; ${callsPerPost.toFixed(2)} Graph calls per post; ` +
+      `ideal ${seconds(ideal(instances))}, ratio ${(total / ideal(instances)).toFixed(2)}`,
+  );
+  console.log(results.at(-1));
+}
+
+function ideal(instances: number): number {
+  const perPost = callsPerPost * LATENCY_MS;
+  return Math.max((POSTS * perPost) / (CONCURRENCY * instances), postsPerAccount * perPost);
+}
+
+// --- a lone post on an idle system ------------------------------------------------------------------------
+await admin.query('TRUNCATE publisher.social_media_posts CASCADE');
+const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+const lone = start('../src/server.ts', publisherEnvironment(prefix));
+await sleep(3_000);
+const loneLags: number[] = [];
+for (let run = 0; run < LONE_RUNS; run += 1) {
+  await admin.query('TRUNCATE publisher.social_media_posts CASCADE');
+  const dueAt = new Date(Date.now() + 500 + Math.random() * 500);
+  await queuePosts(1, dueAt);
+  for (;;) {
+    const measured = await lags();
+    if (measured.count === 1) {
+      loneLags.push(measured.lags[0] ?? NaN);
+      break;
+    }
+    await sleep(20);
+  }
+}
+await stop(lone);
+loneLags.sort((a, b) => a - b);
+
+console.log('\nPublishing benchmark');
+console.log(`  ${POSTS} posts over ${ACCOUNTS} accounts (${postsPerAccount} per account, one at a time per account), Graph latency ${LATENCY_MS} ms,`);
+console.log(`  concurrency ${CONCURRENCY} posts in flight per instance, ${callsPerPost.toFixed(2)} Graph calls per post (measured at the sandbox)`);
+console.log('  ideal = max(posts x calls/post x latency / (concurrency x instances), posts/account x calls/post x latency)');
+for (const line of results) console.log(`  ${line}`);
+console.log(
+  `  lone post (${LONE_RUNS} runs, idle system): lag p50 ${seconds(percentile(loneLags, 50))} p99 ${seconds(percentile(loneLags, 99))} ` +
+    `(the post's own ${callsPerPost.toFixed(0)} calls take ${seconds(callsPerPost * LATENCY_MS)} of it)`,
+);
+await admin.end();
+await Promise.all(children.map(stop));
+const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
+await maintenance.connect();
+await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+await maintenance.end();
