@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
-import { accountEvents, accountRequests } from '@postwire/contracts';
+import { accountEvents, accountRequests, postEvents } from '@postwire/contracts';
 import { createTokenCipher } from '@postwire/crypto';
 import { createOrganisationLookup } from '@postwire/db';
 import {
@@ -15,6 +15,7 @@ import {
 } from '@postwire/service-kit';
 import type { AccountsConfig } from './config.ts';
 import { accountRequestFailures, accountRequestHandlers } from './consumers/account-requests.ts';
+import { postEventHandlers } from './consumers/post-events.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { ACCOUNTS } from './service.ts';
 import { pruning } from './workers/pruning.ts';
@@ -41,7 +42,7 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts' });
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
-  await fastify.register(kafkaPlugin, { service: 'accounts', ...config.kafka, produces: [accountEvents], consumes: [accountRequests] });
+  await fastify.register(kafkaPlugin, { service: 'accounts', ...config.kafka, produces: [accountEvents], consumes: [accountRequests, postEvents] });
   await fastify.register(workerDatabasePlugin, { connectionUri: config.database.worker, applicationName: 'accounts-worker' });
   await fastify.register(graphPlugin, { settings: config.graph });
   await fastify.register(outboxRelayPlugin, { schema: ACCOUNTS.schema, sessionUrl: config.database.worker, topics: [accountEvents.name] });
@@ -57,6 +58,18 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
     }),
   );
   await fastify.register(tokenLifecycle, { cipher, settings: config.lifecycle, ...(now ? { now } : {}) });
+  // A token the publisher saw refused is checked with Meta at once (registered after the lifecycle it calls).
+  await fastify.register(
+    inboxConsumer({
+      name: `${ACCOUNTS.consumer}-post-events`,
+      topic: postEvents,
+      schema: ACCOUNTS.schema,
+      emits: { topic: accountEvents, source: ACCOUNTS.source },
+      handlers: () => postEventHandlers(fastify.tokenLifecycle.healthCheck),
+      ...(consumer?.groupId === undefined ? {} : { groupId: `${consumer.groupId}-post-events` }),
+      ...(consumer?.fromBeginning === undefined ? {} : { fromBeginning: consumer.fromBeginning }),
+    }),
+  );
   await fastify.register(pruning, config.pruning);
   await fastify.register(accountRoutes, { prefix: '/v1' });
 };

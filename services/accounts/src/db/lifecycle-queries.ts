@@ -91,6 +91,19 @@ export function createLifecycleQueries(connection: CommonQueryMethods) {
       `);
     },
 
+    /** One account as the health check reads it, when it is still worth asking Meta about. */
+    async healthCandidate(id: string) {
+      return connection.maybeOne(sql.type(Checked)`
+        SELECT id, organisation_id, platform, access_token, token_expires_at,
+               COALESCE(last_token_refresh, connected_at) AS last_refresh_at,
+               COALESCE(last_synced_at, to_timestamp(0)) AS checked_at
+          FROM ${accounts}
+         WHERE id = ${id}
+           AND status IN ('active', 'error')
+           AND access_token <> ''
+      `);
+    },
+
     async lock(id: string) {
       return connection.maybeOne(sql.type(Locked)`
         SELECT id, organisation_id, platform, account_type, platform_account_id, username, profile_picture_url, page_id, page_name,

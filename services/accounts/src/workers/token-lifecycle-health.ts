@@ -20,6 +20,12 @@ export type HealthCheckReport = {
 
 export type HealthCheck = {
   runOnce(): Promise<HealthCheckReport | 'stopped'>;
+  /**
+   * Asks Meta about one account now (another service saw its token refused): the same verdicts as a pass,
+   * so a stale report about a token that was replaced since changes nothing. False when the account is not
+   * one to check (unknown, disconnected, already expired).
+   */
+  checkAccount(id: string): Promise<boolean>;
   stop(): Promise<void>;
 };
 
@@ -137,6 +143,17 @@ export function createHealthCheck(dependencies: LifecycleDependencies): HealthCh
           throw error;
         }
       }),
+    checkAccount: async (id) => {
+      const read = await createLifecycleQueries(pool).healthCandidate(id);
+      if (read === null) return false;
+      const result = await gate.run(async () => {
+        const counts = { checked: 0, healthy: 0, expired: 0, failed: 0 };
+        await checkOne(read, clock(), counts);
+        if (counts.checked > 0) logger.info({ socialAccountId: id, ...counts }, 'account checked on request');
+        return counts.checked > 0;
+      });
+      return result !== 'stopped' && result;
+    },
     stop: () => gate.stop(),
   };
 }
