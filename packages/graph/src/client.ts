@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { GraphSettings } from './config.ts';
 import { GraphApiError } from './errors.ts';
 import { createTransport, type GraphClientDependencies, type Params, type RequestOptions } from './http.ts';
+import { createPageMethods } from './pages.ts';
 import * as schemas from './schemas.ts';
 
 export type TokenGrant = {
@@ -208,6 +209,8 @@ export function createGraphClient(settings: GraphSettings, dependencies: GraphCl
     get,
     post,
     delete: del,
+    /** Facebook Page publishing (pages.ts). */
+    pages: createPageMethods(transport, settings),
 
     // Facebook Login
 

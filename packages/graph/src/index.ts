@@ -74,3 +74,17 @@ export {
   type OAuthEndpoints,
 } from './oauth.ts';
 export { errorCategory, isGraphError, toErrorInfo, type ErrorInfoCategory, type GraphErrorInfo } from './error-info.ts';
+export {
+  createPageMethods,
+  absolutePermalink,
+  attachmentMediaIds,
+  type PageMethods,
+  type PageVideoStatus,
+  type VideoStatusValue,
+  type VideoPhase,
+  type PagePostSummary,
+  type FeedPostInput,
+  type PhotoInput,
+  type VideoInput,
+  type UploadSession,
+} from './pages.ts';
