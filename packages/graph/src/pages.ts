@@ -184,7 +184,8 @@ export function createPageMethods(transport: Transport, settings: GraphSettings)
       return { videoId: answer.video_id };
     },
 
-    uploadReel: uploadFromUrl,
+    /** The upload phase of a reel or video story: Meta fetches `file_url` into the session. */
+    uploadVideoFromUrl: uploadFromUrl,
 
     /** Publishes the uploaded reel; Meta then processes it (watch `videoStatus`). */
     async finishReel(pageId: string, token: string, input: { readonly videoId: string; readonly description?: string | undefined }): Promise<{ readonly success: boolean }> {
@@ -209,8 +210,6 @@ export function createPageMethods(transport: Transport, settings: GraphSettings)
       const answer = await post(`/${segment(pageId)}/video_stories`, token, { upload_phase: 'start' }, uploadSessionAnswer);
       return { videoId: answer.video_id };
     },
-
-    uploadVideoStory: uploadFromUrl,
 
     async finishVideoStory(pageId: string, token: string, videoId: string): Promise<{ readonly success: boolean; readonly postId: string | undefined }> {
       const answer = await post(`/${segment(pageId)}/video_stories`, token, { upload_phase: 'finish', video_id: videoId }, storyAnswer);

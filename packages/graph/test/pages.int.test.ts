@@ -86,7 +86,7 @@ describe('Facebook Page publishing helpers against the sandbox', () => {
   it('publishes a reel in three phases (start, rupload from a URL, finish) and watches it become ready', async () => {
     const session = await graph.pages.startReel(BAKERY_PAGE, pageToken);
     expect((await graph.pages.videoStatus(session.videoId, pageToken)).videoStatus).toBe('uploading');
-    await graph.pages.uploadReel(session.videoId, pageToken, video(20));
+    await graph.pages.uploadVideoFromUrl(session.videoId, pageToken, video(20));
     expect((await graph.pages.videoStatus(session.videoId, pageToken)).videoStatus).toBe('upload_complete');
     expect(await graph.pages.finishReel(BAKERY_PAGE, pageToken, { videoId: session.videoId, description: 'Twenty seconds of dough' })).toEqual({ success: true });
     expect(await graph.pages.videoStatus(session.videoId, pageToken)).toMatchObject({ videoStatus: 'processing', publishing: { status: 'in_progress', publishStatus: 'published' } });
@@ -98,7 +98,7 @@ describe('Facebook Page publishing helpers against the sandbox', () => {
 
   it('reports a refused upload as upload_failed with its reason', async () => {
     const session = await graph.pages.startReel(BAKERY_PAGE, pageToken);
-    const refused = await graph.pages.uploadReel(session.videoId, pageToken, image()).catch((caught: unknown) => caught);
+    const refused = await graph.pages.uploadVideoFromUrl(session.videoId, pageToken, image()).catch((caught: unknown) => caught);
     expect(refused).toBeInstanceOf(GraphApiError);
     expect(refused).toMatchObject({ source: 'rupload' });
     expect(await graph.pages.videoStatus(session.videoId, pageToken)).toMatchObject({ videoStatus: 'upload_failed', uploading: { status: 'error', errorMessage: expect.stringContaining('Unsupported video format') } });
@@ -112,7 +112,7 @@ describe('Facebook Page publishing helpers against the sandbox', () => {
     expect(await graph.pages.photoStoryPost(photo.id, pageToken)).toBe(story.postId);
 
     const session = await graph.pages.startVideoStory(BAKERY_PAGE, pageToken);
-    await graph.pages.uploadVideoStory(session.videoId, pageToken, video(15));
+    await graph.pages.uploadVideoFromUrl(session.videoId, pageToken, video(15));
     const videoStory = await graph.pages.finishVideoStory(BAKERY_PAGE, pageToken, session.videoId);
     expect(videoStory).toEqual({ success: true, postId: expect.stringMatching(/^1001000000000201_\d+$/) });
     expect((await graph.pages.videoPost(session.videoId, pageToken)).postId).toBe(videoStory.postId);
