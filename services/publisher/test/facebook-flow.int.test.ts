@@ -274,6 +274,33 @@ describe('Facebook Page flow: ambiguous outcomes end as exactly one post', () =>
     expect(outcome.platformUrl).toBe(`https://www.facebook.com/reel/${String(run.stored.videoId)}`);
   });
 
+  const uploadPhases: { name: string; format: 'reel' | 'story'; operation: string; write: string; kind: string; seconds: number }[] = [
+    { name: 'reel upload reset after Meta took the file', format: 'reel', operation: 'pages.video-upload', write: 'upload', kind: 'drop-after-apply', seconds: 20 },
+    { name: 'video story finish answered with code 2 after it took effect', format: 'story', operation: 'pages.video-stories', write: 'finish', kind: 'error-after-apply', seconds: 15 },
+    { name: 'video story finish reset after it took effect', format: 'story', operation: 'pages.video-stories', write: 'finish', kind: 'drop-after-apply', seconds: 15 },
+  ];
+  for (const { name, format, operation, write, kind, seconds } of uploadPhases) {
+    it(`${name}: the resumed step reads the video's state and does not send it again`, async () => {
+      const run = publisher({
+        beforeSave: async (progress) => {
+          if ((progress.sent as { write?: string } | undefined)?.write === write) {
+            await addFault({ operation, kind, ...(kind === 'error-after-apply' ? { error: { preset: 'service-error' } } : {}), times: 1 });
+          }
+        },
+      });
+      const post = facebookPost(format, { media: media([video(seconds)], 'video'), ...(format === 'story' ? { text: undefined } : {}) });
+      expect(classifyGraphError(await run.step(post).catch((caught: unknown) => caught)).class).toBe('ambiguous');
+      expect(run.stored).toMatchObject({ sent: { write } });
+      const resumed = publisher();
+      await resumed.context.save(run.stored);
+      // A second upload or finish of the same video would be refused: publishing proves it was not sent.
+      const outcome = await resumed.publish(post);
+      const posts = await pagePosts();
+      expect(posts).toEqual([expect.objectContaining({ kind: format, videoId: run.stored.videoId, published: true })]);
+      expect(outcome.platformPostId).toBe(posts[0]?.id);
+    });
+  }
+
   it('photo story: a story answered with code 2 after it was created is found from its photo', async () => {
     await addFault({ operation: 'pages.photo-stories', kind: 'error-after-apply', error: { preset: 'service-error' }, times: 1 });
     const post = facebookPost('story', { text: undefined, media: media([image('w=1080&h=1920')], 'image') });

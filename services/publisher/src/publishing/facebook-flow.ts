@@ -78,9 +78,8 @@ type Run = {
 };
 
 async function save(run: Run, changes: Partial<FacebookProgress>): Promise<void> {
-  const next: Record<string, unknown> = { ...run.progress, ...changes };
-  for (const key of Object.keys(changes)) if (next[key] === undefined) delete next[key];
-  run.progress = next as FacebookProgress;
+  // A change to undefined removes the key, so publish_state never carries a stale `sent` mark.
+  run.progress = Object.fromEntries(Object.entries({ ...run.progress, ...changes }).filter(([, value]) => value !== undefined)) as FacebookProgress;
   await run.context.save(run.progress);
 }
 
