@@ -107,6 +107,10 @@ describe('findSentPost', () => {
     expect(findSentPost([...posts].reverse(), textPost, WINDOW)).toBe('early');
   });
 
+  it('of matching posts with the same time keeps the first listed', () => {
+    expect(findSentPost([candidate({ id: 'first' }), candidate({ id: 'second' })], textPost, WINDOW)).toBe('first');
+  });
+
   it('prefers a dated post over one without a time, in either order', () => {
     const undated = candidate({ id: 'undated', createdTime: undefined });
     const dated = candidate({ id: 'dated' });
