@@ -311,22 +311,32 @@ describe('Facebook Page flow: ambiguous outcomes end as exactly one post', () =>
     expect(posts).toEqual([expect.objectContaining({ id: outcome.platformPostId, kind: 'story' })]);
   });
 
-  it('a write that never took effect (reset before applying) is sent again once the read-back settles', async () => {
-    await addFault({ operation: 'pages.feed.create', kind: 'drop', times: 1 });
-    const post = facebookPost('text');
-    const run = publisher();
-    expect(classifyGraphError(await run.step(post).catch((caught: unknown) => caught)).class).toBe('ambiguous');
-    // Right after the lost answer, an empty read-back proves nothing yet: come back when it has settled.
-    const early = await run.step(post);
-    expect(early).toMatchObject({ kind: 'wait', reason: 'processing' });
-    expect(early.kind === 'wait' && early.checkAfterMs).toBeGreaterThan(0);
-    expect(await pagePosts()).toEqual([]);
+  const neverApplied: { format: FacebookFormat; operation: string; settleMs: number; build: () => PostToPublish }[] = [
+    { format: 'text', operation: 'pages.feed.create', settleMs: 10_000, build: () => facebookPost('text') },
+    // A Page video may be listed only after processing: its read-back is trusted only after longer.
+    { format: 'video', operation: 'pages.videos.create', settleMs: 300_000, build: () => facebookPost('video', { media: media([video()], 'video') }) },
+  ];
+  for (const { format, operation, settleMs, build } of neverApplied) {
+    it(`${format}: a write that never took effect (reset before applying) is sent again once the read-back settles`, async () => {
+      await addFault({ operation, kind: 'drop', times: 1 });
+      const post = build();
+      const run = publisher();
+      expect(classifyGraphError(await run.step(post).catch((caught: unknown) => caught)).class).toBe('ambiguous');
+      // Right after the lost answer, an empty read-back proves nothing yet: come back when it has settled.
+      const early = await run.step(post);
+      expect(early).toMatchObject({ kind: 'wait', reason: 'processing' });
+      const waitMs = early.kind === 'wait' ? early.checkAfterMs : 0;
+      expect(waitMs).toBeGreaterThan(settleMs - 5_000);
+      expect(waitMs).toBeLessThanOrEqual(settleMs);
+      expect(run.stored).toMatchObject({ sent: { write: format === 'video' ? 'video' : 'feed' } });
+      expect(await pagePosts()).toEqual([]);
 
-    const later = publisher({ clockOffsetMs: 15_000 });
-    await later.context.save(run.stored);
-    const outcome = await later.publish(post);
-    expect(await pagePosts()).toEqual([expect.objectContaining({ id: outcome.platformPostId, message: post.text })]);
-  });
+      const later = publisher({ clockOffsetMs: settleMs + 1_000 });
+      await later.context.save(run.stored);
+      const outcome = await later.publish(post);
+      expect(await pagePosts()).toEqual([expect.objectContaining({ id: outcome.platformPostId, message: post.text })]);
+    });
+  }
 
   it('a publisher killed after the photo uploads resumes with the same photos: no second upload, one post', async () => {
     const uploads = await countCalls('pages.photos.create');

@@ -5,6 +5,7 @@ import {
   MAX_POLL_MS,
   PROCESSING_LIMIT_MS,
   SETTLE_MS,
+  VIDEO_SETTLE_MS,
   findSentPost,
   normaliseMessage,
   pollDelayMs,
@@ -49,6 +50,12 @@ describe('settleRemainingMs', () => {
     expect(settleRemainingMs(SENT, at('2026-12-02T09:00:09.999Z'))).toBe(1);
     expect(settleRemainingMs(SENT, at('2026-12-02T09:00:10.000Z'))).toBe(0);
     expect(settleRemainingMs(SENT, at('2026-12-02T09:05:00.000Z'))).toBe(0);
+  });
+
+  it('takes a longer settle time where one is given (videos)', () => {
+    expect(VIDEO_SETTLE_MS).toBe(300_000);
+    expect(settleRemainingMs(SENT, at('2026-12-02T09:00:10.000Z'), VIDEO_SETTLE_MS)).toBe(290_000);
+    expect(settleRemainingMs(SENT, at('2026-12-02T09:05:00.000Z'), VIDEO_SETTLE_MS)).toBe(0);
   });
 });
 

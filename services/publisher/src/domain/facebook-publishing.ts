@@ -12,6 +12,11 @@ export const PROCESSING_LIMIT_MS = 4 * 60 * 60 * 1000;
  * 100/33 on fresh objects). Before this has passed, finding nothing is no proof, so the flow looks again later.
  */
 export const SETTLE_MS = 10_000;
+/**
+ * A Page video's post may show only once Meta has processed the file (minutes), so a lost video answer is looked
+ * for longer before the video is sent again: a late resend is a delay, an early one a second video.
+ */
+export const VIDEO_SETTLE_MS = 5 * 60_000;
 export const FIRST_POLL_MS = 2_000;
 export const MAX_POLL_MS = 30_000;
 
@@ -41,8 +46,8 @@ export function reconcileWindow(sentAt: Date, now: Date): TimeWindow {
 }
 
 /** How much longer to wait before "not on the Page" can be believed for a write sent at `sentAt` (0: now). */
-export function settleRemainingMs(sentAt: Date, now: Date): number {
-  return Math.max(0, SETTLE_MS - (now.getTime() - sentAt.getTime()));
+export function settleRemainingMs(sentAt: Date, now: Date, settleMs: number = SETTLE_MS): number {
+  return Math.max(0, settleMs - (now.getTime() - sentAt.getTime()));
 }
 
 /** Meta stores text with `\n` line ends and without surrounding blanks. */

@@ -1,7 +1,7 @@
 import { GraphApiError, type PagePostSummary } from '@postwire/graph';
 import type { FacebookFormat, MediaItem } from '@postwire/contracts';
 import { z } from 'zod';
-import { findSentPost, pollDelayMs, processingTooLong, reconcileWindow, settleRemainingMs, videoReadiness, type SentPost } from '../domain/facebook-publishing.ts';
+import { findSentPost, pollDelayMs, processingTooLong, reconcileWindow, settleRemainingMs, videoReadiness, VIDEO_SETTLE_MS, type SentPost } from '../domain/facebook-publishing.ts';
 import type { PlatformFlow, PostToPublish, PublishProgress, StepContext, StepOutcome } from './flow.ts';
 
 /**
@@ -121,7 +121,7 @@ async function createOnce(
       await save(run, { ...fromFound(found), sent: undefined });
       return undefined;
     }
-    const settle = settleRemainingMs(sentAt, run.context.now());
+    const settle = settleRemainingMs(sentAt, run.context.now(), write === 'video' ? VIDEO_SETTLE_MS : undefined);
     if (settle > 0) return { kind: 'wait', progress: run.progress, checkAfterMs: settle, reason: 'processing' };
   }
   await markSent(run, write);
