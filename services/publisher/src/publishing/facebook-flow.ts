@@ -280,28 +280,30 @@ async function uploadVideo(run: Run, videoId: string, url: string): Promise<void
 }
 
 /** Whether a finish whose answer was lost took effect: the video then has a post, or its publishing started. */
-async function finishApplied(run: Run, videoId: string): Promise<string | false> {
+async function finishApplied(run: Run, videoId: string): Promise<{ readonly applied: boolean; readonly postId?: string }> {
   const { graph, token } = run.context;
   const status = await graph.pages.videoStatus(videoId, token);
   const readiness = videoReadiness(status);
   if (readiness.state === 'failed') throw new MediaProcessingError(readiness.videoStatus, readiness.reason);
   const node = await graph.pages.videoPost(videoId, token);
-  if (node.postId !== undefined) return node.postId;
-  return status.publishing.status !== undefined && status.publishing.status !== 'not_started' ? '' : false;
+  if (node.postId !== undefined) return { applied: true, postId: node.postId };
+  return { applied: status.publishing.status !== undefined && status.publishing.status !== 'not_started' };
 }
 
 async function uploadedVideoPost(run: Run, format: 'reel' | 'story'): Promise<StepOutcome> {
   const { graph, token, now } = run.context;
   const item = firstMedia(run.post, 'video');
-  if (run.progress.videoId === undefined) {
+  let videoId = run.progress.videoId;
+  if (videoId === undefined) {
+    // Not marked: a session lost with its answer is an invisible orphan, never a post.
     const session = format === 'reel' ? await graph.pages.startReel(run.pageId, token) : await graph.pages.startVideoStory(run.pageId, token);
-    await save(run, { videoId: session.videoId });
+    videoId = session.videoId;
+    await save(run, { videoId });
   }
-  const videoId = run.progress.videoId as string;
   if (run.progress.uploaded !== true) await uploadVideo(run, videoId, item.url);
   if (run.progress.processingSince === undefined) {
-    const applied = sentMark(run, 'finish') === undefined ? false : await finishApplied(run, videoId);
-    if (applied === false) {
+    const earlier = sentMark(run, 'finish') === undefined ? { applied: false } : await finishApplied(run, videoId);
+    if (!earlier.applied) {
       await markSent(run, 'finish');
       if (format === 'reel') {
         await graph.pages.finishReel(run.pageId, token, { videoId, description: run.post.text });
@@ -316,7 +318,7 @@ async function uploadedVideoPost(run: Run, format: 'reel' | 'story'): Promise<St
         await save(run, { processingSince: now().toISOString(), sent: undefined, ...(story.postId === undefined ? {} : { postId: story.postId }) });
       }
     } else {
-      await save(run, { processingSince: now().toISOString(), sent: undefined, ...(applied === '' ? {} : { postId: applied }) });
+      await save(run, { processingSince: now().toISOString(), sent: undefined, ...(earlier.postId === undefined ? {} : { postId: earlier.postId }) });
     }
   }
   return awaitVideo(run, format);
