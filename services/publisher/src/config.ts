@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { authFields, checkAuthFields, toAuthSettings } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
+import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { serviceConnectionUrls } from '@postwire/db';
+import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
+import { intakeFields, toIntakeSettings } from './consumers/intake-config.ts';
 
 export const configSchema = z
   .object({
@@ -11,9 +15,18 @@ export const configSchema = z
     DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
     KAFKA_BROKERS: fields.kafkaBrokers,
     KAFKA_TOPIC_PREFIX: fields.kafkaTopicPrefix,
+    KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     LOG_LEVEL: fields.logLevel,
+    ...authFields,
+    ...keyRingFields,
+    ...graphFields,
+    ...intakeFields,
   })
-  .transform((env) => ({
+  .superRefine((env, context) => {
+    checkAuthFields(env, context);
+    checkGraphFields(env, context);
+  })
+  .transform((env, context) => ({
     host: env.PUBLISHER_HOST,
     port: env.PUBLISHER_PORT,
     logLevel: env.LOG_LEVEL,
@@ -21,7 +34,13 @@ export const configSchema = z
       app: env.PUBLISHER_DATABASE_URL,
       worker: env.PUBLISHER_WORKER_DATABASE_URL,
     }),
-    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX },
+    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    // Reads arrive from the gateway with the caller's token, verified again here.
+    auth: toAuthSettings(env),
+    // The same TOKEN keys as accounts: account events carry tokens encrypted with them.
+    keyRing: toKeyRing(env, context),
+    graph: toGraphSettings(env),
+    intake: toIntakeSettings(env),
   }));
 
 export type PublisherConfig = z.output<typeof configSchema>;
