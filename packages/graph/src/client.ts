@@ -410,6 +410,21 @@ export function createGraphClient(settings: GraphSettings, dependencies: GraphCl
       };
     },
 
+    /**
+     * Deletes an Instagram media (`DELETE /{ig-media-id}`, Facebook Login with instagram_manage_contents) or a Page
+     * post (`DELETE /{post-id}`). False when Meta says the object cannot be deleted (-1/2207073: an Instagram Login
+     * token, a carousel child): only Postwire's copy goes then. Other errors throw, to be classified.
+     */
+    async deleteObject(id: string, token: string): Promise<boolean> {
+      try {
+        const answer = await del(`/${segment(id)}`, { token, schema: schemas.successAnswer });
+        return answer.success;
+      } catch (error) {
+        if (error instanceof GraphApiError && error.code === -1 && error.subcode === 2207073) return false;
+        throw error;
+      }
+    },
+
     /** Missing data comes back as an empty list (not zeros): callers must not read absence as 0. */
     async mediaInsights(mediaId: string, token: string, metrics: readonly string[]): Promise<InsightValue[]> {
       const answer = await get(`/${segment(mediaId)}/insights`, { token, params: { metric: metrics.join(',') }, schema: schemas.insightsAnswer });

@@ -1,13 +1,75 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { databasePlugin, serviceKit } from '@postwire/service-kit';
+import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
+import { accountEvents, postEvents, postRequests } from '@postwire/contracts';
+import { createTokenCipher } from '@postwire/crypto';
+import { createOrganisationLookup } from '@postwire/db';
+import {
+  databasePlugin,
+  graphPlugin,
+  inboxConsumer,
+  kafkaPlugin,
+  outboxRelayPlugin,
+  serviceKit,
+  workerDatabasePlugin,
+  zodSchemasPlugin,
+} from '@postwire/service-kit';
 import type { PublisherConfig } from './config.ts';
+import { accountEventHandlers } from './consumers/account-events.ts';
+import { postRequestHandlers } from './consumers/post-requests.ts';
+import { contentRoutes } from './routes/content.ts';
+import { postRoutes } from './routes/posts.ts';
+import { PUBLISHER } from './service.ts';
 
-export type PublisherAppOptions = { readonly config: PublisherConfig };
+/** Consumer group overrides for tests sharing a broker; production uses the named groups from the beginning. */
+export type ConsumerOverrides = { readonly groupId?: string; readonly fromBeginning?: boolean; readonly onGroupJoin?: () => void };
 
-/** The whole publisher service as one plugin; nothing happens at import time. */
-const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config }) => {
+export type PublisherAppOptions = {
+  readonly config: PublisherConfig;
+  readonly consumers?: { readonly postRequests?: ConsumerOverrides; readonly accountEvents?: ConsumerOverrides };
+  /** The intake's clock (schedule checks, answer times); tests may move it. Default: the real one. */
+  readonly now?: () => Date;
+};
+
+/**
+ * The whole publisher service as a list of plugins; nothing happens at import time. They close in reverse order:
+ * routes, then the consumers (the event in hand finishes), then the relay (publishing what they wrote), Kafka,
+ * and the pools.
+ */
+const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, consumers, now }) => {
+  const cipher = createTokenCipher(config.keyRing);
+  const clock = now === undefined ? {} : { now };
   await fastify.register(serviceKit, { service: 'publisher' });
+  await fastify.register(zodSchemasPlugin);
+  // User-scoped reads: publisher_app, RLS applies with the caller's claims.
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'publisher' });
+  // The forwarded token is checked here again, its organisation against the user's own included.
+  await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
+  await fastify.register(kafkaPlugin, { service: 'publisher', ...config.kafka, produces: [postEvents], consumes: [postRequests, accountEvents] });
+  await fastify.register(workerDatabasePlugin, { connectionUri: config.database.worker, applicationName: 'publisher-worker' });
+  await fastify.register(graphPlugin, { settings: config.graph });
+  await fastify.register(outboxRelayPlugin, { schema: PUBLISHER.schema, sessionUrl: config.database.worker, topics: [postEvents.name] });
+  await fastify.register(
+    inboxConsumer({
+      name: PUBLISHER.consumers.accountEvents,
+      topic: accountEvents,
+      schema: PUBLISHER.schema,
+      emits: { topic: postEvents, source: PUBLISHER.source },
+      handlers: accountEventHandlers({ cipher, ...clock }),
+      ...consumers?.accountEvents,
+    }),
+  );
+  await fastify.register(
+    inboxConsumer({
+      name: PUBLISHER.consumers.postRequests,
+      topic: postRequests,
+      schema: PUBLISHER.schema,
+      emits: { topic: postEvents, source: PUBLISHER.source },
+      handlers: ({ workerDb, graph, metrics }) => postRequestHandlers({ pool: workerDb, graph, cipher, settings: config.intake, metrics, ...clock }),
+      ...consumers?.postRequests,
+    }),
+  );
+  await fastify.register(postRoutes, { prefix: '/v1' });
+  await fastify.register(contentRoutes, { prefix: '/v1' });
 };
 
 export default app;

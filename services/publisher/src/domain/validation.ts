@@ -31,7 +31,11 @@ export type ViolationCode =
   | 'share-to-feed-not-supported'
   | 'trial-params-not-supported'
   | 'schedule-required'
-  | 'schedule-in-past';
+  | 'schedule-in-past'
+  // Found by the media probe (domain/media-probe.ts) when the post is accepted.
+  | 'media-url-refused'
+  | 'media-unreachable'
+  | 'media-content-type';
 
 export type Violation = { readonly field: string; readonly code: ViolationCode; readonly message: string };
 

@@ -1,0 +1,6 @@
+/** The publisher's schema (inbox, outbox, tables), its CloudEvents source, and its consumers' names (groups and inbox names). */
+export const PUBLISHER = {
+  schema: 'publisher',
+  source: '/postwire/publisher',
+  consumers: { postRequests: 'publisher', accountEvents: 'publisher-accounts' },
+} as const;
