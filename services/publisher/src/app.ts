@@ -15,7 +15,7 @@ import {
 } from '@postwire/service-kit';
 import type { PublisherConfig } from './config.ts';
 import { accountEventHandlers } from './consumers/account-events.ts';
-import { postRequestHandlers } from './consumers/post-requests.ts';
+import { postRequestFailures, postRequestHandlers } from './consumers/post-requests.ts';
 import { contentRoutes } from './routes/content.ts';
 import { postRoutes } from './routes/posts.ts';
 import { PUBLISHER } from './service.ts';
@@ -65,6 +65,7 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
       schema: PUBLISHER.schema,
       emits: { topic: postEvents, source: PUBLISHER.source },
       handlers: ({ workerDb, graph, metrics }) => postRequestHandlers({ pool: workerDb, graph, cipher, settings: config.intake, metrics, ...clock }),
+      onDeadLetter: postRequestFailures,
       ...consumers?.postRequests,
     }),
   );

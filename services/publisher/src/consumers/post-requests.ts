@@ -3,7 +3,7 @@ import type { TokenCipher } from '@postwire/crypto';
 import type { CommonQueryMethods, DatabasePool } from '@postwire/db';
 import { type GraphClient, isGraphError, toErrorInfo } from '@postwire/graph';
 import { NonRetryableError } from '@postwire/kafka';
-import type { Consumed, Emit, InboxContext, InboxHandlers } from '@postwire/outbox';
+import type { Consumed, DeadLetterHandlers, Emit, InboxContext, InboxHandlers } from '@postwire/outbox';
 import { Counter, type Registry } from 'prom-client';
 import { accountTokenContext, createAccountsProjection } from '../db/accounts-projection.ts';
 import { createContentCounters } from '../db/content-counters.ts';
@@ -384,3 +384,31 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
     },
   };
 }
+
+/**
+ * A request given up (its handler kept failing, or it can never apply): the requester still hears, as a rejection
+ * that says to try again, so the gateway's wait ends and nothing was changed. The account-wide retry names no post
+ * to answer about; the gateway's 202 covers it.
+ */
+export const postRequestFailures: DeadLetterHandlers<In, Out> = Object.fromEntries(
+  (['post.drafted', 'post.scheduled', 'post.updated', 'post.publish-requested', 'post.cancelled', 'post.delete-requested', 'post.retry-requested'] as const).map((type) => [
+    type,
+    async (event: Consumed<In, PostRequestType>, failure: { readonly reason: string }, { apply, logger }: Parameters<NonNullable<DeadLetterHandlers<In, Out>[PostRequestType]>>[2]) => {
+      logger.warn({ postId: event.data.postId, type: event.type, reason: failure.reason }, 'post request given up; answered as rejected');
+      await apply(async (_connection, emit) => {
+        await emit([
+          {
+            type: 'post.rejected',
+            data: {
+              postId: event.data.postId,
+              socialAccountId: event.data.socialAccountId,
+              requestId: event.metadata.id,
+              requestType: event.type,
+              violations: [{ field: 'postId', code: 'request-failed', message: 'the request could not be applied; nothing was changed, try again later' }],
+            },
+          },
+        ]);
+      });
+    },
+  ]),
+);

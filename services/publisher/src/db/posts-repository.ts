@@ -275,8 +275,16 @@ export function createPostsRepository(connection: CommonQueryMethods) {
         WHERE id = ${postId} RETURNING id`);
     },
 
+    /**
+     * Soft delete: the row stays with status deleted. The seed's scheduled_or_published check wants a time on every
+     * post that is neither draft nor failed, so a draft never scheduled keeps its deletion time there.
+     */
     async markDeleted(postId: string): Promise<void> {
-      await connection.one(sql.type(Id)`UPDATE ${posts} SET status = 'deleted' WHERE id = ${postId} RETURNING id`);
+      await connection.one(sql.type(Id)`
+        UPDATE ${posts}
+        SET status = 'deleted', scheduled_for = CASE WHEN scheduled_for IS NULL AND published_at IS NULL THEN NOW() ELSE scheduled_for END
+        WHERE id = ${postId}
+        RETURNING id`);
     },
 
     /** The account's failed posts of this organisation, oldest first; locked for the transaction when `lock`. */
