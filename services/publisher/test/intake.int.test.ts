@@ -285,6 +285,9 @@ describe('publisher intake: post requests and account events through Kafka', () 
         expect(await postRow(postId)).toBeUndefined();
       }
       expect(logLines.join('\n')).not.toContain(pageToken);
+      const metrics = (await publisher.inject('/metrics')).body;
+      expect(metrics).toMatch(/postwire_publisher_media_probes_total\{[^}]*outcome="media-unreachable"[^}]*\} 2\n/);
+      expect(metrics).toMatch(/postwire_publisher_post_requests_total\{[^}]*type="post.scheduled",outcome="rejected"[^}]*\} [1-9]/);
     });
   });
 

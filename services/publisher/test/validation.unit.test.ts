@@ -174,6 +174,7 @@ describe('post validation', () => {
       expect(validatePost(input({ platform: 'facebook', media: [image(0, { userTags: [{ username: 'bob', x: 0.1, y: 0.1 }] })] }))).toEqual([
         { field: 'media[0].userTags', code: 'user-tags-not-supported', message: 'user tags are for Instagram posts' },
       ]);
+      expect(codes(input({ platform: 'facebook', media: [image(0, { userTags: [{ username: 'bob' }] })] }))).toEqual(['media[0].userTags:user-tags-not-supported']);
       expect(codes(input({ platform: 'facebook', media: [image(0, { userTags: [] })] }))).toEqual([]);
     });
 

@@ -84,6 +84,19 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
     labelNames: ['type', 'outcome'],
     registers: [dependencies.metrics],
   });
+  const probes = new Counter({
+    name: 'postwire_publisher_media_probes_total',
+    help: 'Media URLs probed when accepting posts, by outcome (ok, or the violation code)',
+    labelNames: ['outcome'],
+    registers: [dependencies.metrics],
+  });
+
+  async function probe(media: readonly MediaItem[]): Promise<Violation[]> {
+    const violations = await probePostMedia(media, settings.mediaProbe);
+    probes.inc({ outcome: 'ok' }, media.length - violations.length);
+    for (const violation of violations) probes.inc({ outcome: violation.code });
+    return violations;
+  }
 
   async function reject(event: Consumed<In, PostRequestType>, emit: Emit<Out>, violations: readonly AnswerViolation[], context: InboxContext<Out>): Promise<void> {
     outcomes.inc({ type: event.type, outcome: 'rejected' });
@@ -135,12 +148,15 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
     const now = clock();
     const before = await load(pool, event, false);
     const first = before === null ? undefined : plan(before, now);
-    const probed = first?.ok === true && first.probe.length > 0 ? await probePostMedia(first.probe, settings.mediaProbe) : [];
+    const probed = first?.ok === true && first.probe.length > 0 ? await probe(first.probe) : [];
     await context.apply(async (connection, emit) => {
       const loaded = await load(connection, event, true);
       if (loaded === null) return reject(event, emit, [NOT_FOUND], context);
       const decided = plan(loaded, now);
       if (!decided.ok) return reject(event, emit, decided.violations, context);
+      // Refused on the first look but acceptable now (the engine moved the post meanwhile): its media were never
+      // probed, so the event is applied again from the start (the consumer retries it).
+      if (first?.ok !== true && decided.probe.length > 0) throw new Error(`post ${loaded.post.id} changed while ${event.type} was prepared; applying it again`);
       if (probed.length > 0) return reject(event, emit, probed, context);
       const state = await decided.write(createPostsRepository(connection));
       await accept(event, emit, loaded.post, state);
@@ -163,7 +179,7 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
     const account = await accountView(pool, data.socialAccountId, metadata.organisationId);
     const violations = validated(content, account, intent, scheduledFor, now);
     const existing = await createPostsRepository(pool).find(data.postId);
-    const probed = existing === null && violations.length === 0 && intent !== 'draft' ? await probePostMedia(content.media, settings.mediaProbe) : [];
+    const probed = existing === null && violations.length === 0 && intent !== 'draft' ? await probe(content.media) : [];
     await context.apply(async (connection, emit) => {
       const posts = createPostsRepository(connection);
       const found = await posts.lock(data.postId);
@@ -363,7 +379,7 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
       for (const post of await posts.failedOfAccount(metadata.organisationId, data.socialAccountId, false)) {
         const content = toContent(post, await posts.media(post.id));
         const violations = validated(content, account, 'publish-now', now, now);
-        refusals.set(post.id, violations.length > 0 ? violations : await probePostMedia(content.media, settings.mediaProbe));
+        refusals.set(post.id, violations.length > 0 ? violations : await probe(content.media));
       }
       await context.apply(async (connection, emit) => {
         const locked = await createPostsRepository(connection).failedOfAccount(metadata.organisationId, data.socialAccountId, true);

@@ -133,7 +133,8 @@ function mediaTypeViolation(platform: Platform, postType: PostType, item: MediaI
 }
 
 function textViolations(content: PostContent): Violation[] {
-  const text = finalCaption(content.caption, content.hashtags) ?? '';
+  const text = finalCaption(content.caption, content.hashtags);
+  if (text === undefined) return [];
   const found: Violation[] = [];
   if (text.length > LIMITS.captionLength) {
     found.push({ field: 'caption', code: 'caption-too-long', message: `the caption with its hashtags is ${text.length} characters; at most ${LIMITS.captionLength}` });
