@@ -74,7 +74,6 @@ describe('publisher intake: post requests and account events through Kafka', () 
   });
 
   afterAll(async () => {
-    if (process.env.INTAKE_LOG_DUMP) (await import("node:fs")).writeFileSync(process.env.INTAKE_LOG_DUMP, logLines.join("\n"));
     await answers?.stop();
     await gateway?.disconnect();
     await accountsService?.disconnect();
@@ -472,6 +471,13 @@ describe('publisher intake: post requests and account events through Kafka', () 
       const failed = await eventually(() => eventsAbout(queued, 'post.failed')[0], 'post.failed');
       expect(failed.data).toMatchObject({ socialAccountId: id, platform: 'instagram', attempts: 0, error: { category: 'token', message, retryable: false } });
       expect((await projected(id))?.status).toBe('expired');
+      // Before a reconnect, retrying the account's failed posts is refused post by post, and changes nothing.
+      const early = await send(owner, { type: 'post.account-retry-requested', data: { socialAccountId: id } });
+      expect(await answerTo(early, queued)).toMatchObject({
+        type: 'post.rejected',
+        data: { requestType: 'post.account-retry-requested', violations: [{ field: 'socialAccountId', code: 'account-not-active' }] },
+      });
+      expect((await postRow(queued))?.status).toBe('failed');
       // Reconnected, the failed post can be retried.
       await connect(owner, id, { platform: 'instagram', accountType: 'business', platformAccountId: '17841400000000395', pageId: null, capabilities: { feed: true, stories: true, reels: true } });
       expect(await answerTo(await send(owner, { type: 'post.retry-requested', data: { postId: queued, socialAccountId: id } }))).toMatchObject({ type: 'post.accepted', data: { status: 'queued' } });
