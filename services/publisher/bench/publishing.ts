@@ -167,6 +167,7 @@ function publisherEnvironment(prefix: string): Record<string, string> {
     LOG_LEVEL: 'warn',
     PUBLISHER_CONCURRENCY: String(CONCURRENCY),
     PUBLISHER_MEDIA_ALLOW_PRIVATE: 'true',
+    PUBLISHER_MEDIA_ALLOW_HTTP: 'true',
   };
 }
 
