@@ -14,6 +14,12 @@ describe('service roles and row-level security', () => {
   let accountsWorker: DatabasePool;
   let publisherApp: DatabasePool;
   let analyticsApp: DatabasePool;
+  /**
+   * The app roles only read (writes reach the services as events), so the seed's INSERT, UPDATE and DELETE
+   * policies are proven with a role of the test's own: no BYPASSRLS, granted the writes the app roles lack.
+   */
+  let policyProbe: DatabasePool;
+  const probeRole = `pw_policy_probe_${randomUUID().slice(0, 8)}`;
   const orgA = randomUUID();
   const orgB = randomUUID();
   const userA = randomUUID();
@@ -32,7 +38,14 @@ describe('service roles and row-level security', () => {
     accountsWorker = await createDatabasePool(database.urlFor('accounts', 'worker'));
     publisherApp = await createDatabasePool(database.urlFor('publisher', 'app'));
     analyticsApp = await createDatabasePool(database.urlFor('analytics', 'app'));
-    await withCallerClaims(accountsApp, claimsA, (connection) =>
+    await admin.query(`CREATE ROLE ${probeRole} LOGIN NOBYPASSRLS`);
+    await admin.query(`GRANT USAGE ON SCHEMA auth, accounts, publisher TO ${probeRole}`);
+    await admin.query(`GRANT EXECUTE ON FUNCTION auth.uid() TO ${probeRole}`);
+    await admin.query(`GRANT SELECT (id, organisation_id) ON public.users TO ${probeRole}`);
+    await admin.query(`GRANT SELECT (id) ON public.organisations TO ${probeRole}`);
+    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON accounts.social_media_accounts, publisher.social_media_posts TO ${probeRole}`);
+    policyProbe = await createDatabasePool(connectionUrlForRole(database.adminUrl, probeRole));
+    await withCallerClaims(policyProbe, claimsA, (connection) =>
       connection.query(sql.unsafe`
         INSERT INTO accounts.social_media_accounts (id, organisation_id, platform, account_type, platform_account_id, access_token)
         VALUES (${accountOfA}, ${orgA}, 'instagram', 'business', '17841400000000001', 'enc:v1:test:aaaa:bbbb:cccc')`),
@@ -40,7 +53,9 @@ describe('service roles and row-level security', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([accountsApp.end(), accountsWorker.end(), publisherApp.end(), analyticsApp.end()]);
+    await Promise.all([accountsApp.end(), accountsWorker.end(), publisherApp.end(), analyticsApp.end(), policyProbe.end()]);
+    await admin.query(`DROP OWNED BY ${probeRole}`);
+    await admin.query(`DROP ROLE ${probeRole}`);
     await admin.end();
     await database.drop();
   });
@@ -56,7 +71,7 @@ describe('service roles and row-level security', () => {
   });
 
   it('a user of another organisation can neither update nor delete them, and nothing changes', async () => {
-    const changed = await withCallerClaims(accountsApp, claimsB, async (connection) => {
+    const changed = await withCallerClaims(policyProbe, claimsB, async (connection) => {
       const updated = await connection.query(sql.unsafe`UPDATE accounts.social_media_accounts SET username = 'hijacked' WHERE id = ${accountOfA}`);
       const deleted = await connection.query(sql.unsafe`DELETE FROM accounts.social_media_accounts WHERE id = ${accountOfA}`);
       return updated.rowCount + deleted.rowCount;
@@ -64,16 +79,37 @@ describe('service roles and row-level security', () => {
     expect(changed).toBe(0);
     const stored = await admin.query('SELECT username FROM accounts.social_media_accounts WHERE id = $1', [accountOfA]);
     expect(stored.rows).toEqual([{ username: null }]);
+    // The owner's own user may, where the seed's policies allow it.
+    const own = await withCallerClaims(policyProbe, claimsA, (connection) =>
+      connection.query(sql.unsafe`UPDATE accounts.social_media_accounts SET username = NULL WHERE id = ${accountOfA}`),
+    );
+    expect(own.rowCount).toBe(1);
   });
 
   it('a user cannot create an account for another organisation', async () => {
     await expect(
-      withCallerClaims(accountsApp, claimsB, (connection) =>
+      withCallerClaims(policyProbe, claimsB, (connection) =>
         connection.query(sql.unsafe`
           INSERT INTO accounts.social_media_accounts (organisation_id, platform, platform_account_id, access_token)
           VALUES (${orgA}, 'facebook', '100000001', 'enc:v1:test:aaaa:bbbb:cccc')`),
       ),
     ).rejects.toThrow(/row-level security/);
+  });
+
+  it('the app roles only read: their writes are refused before any policy is asked', async () => {
+    const attempts = [
+      () => withCallerClaims(accountsApp, claimsA, (connection) => connection.query(sql.unsafe`UPDATE accounts.social_media_accounts SET username = 'x' WHERE id = ${accountOfA}`)),
+      () => withCallerClaims(accountsApp, claimsA, (connection) => connection.query(sql.unsafe`DELETE FROM accounts.social_media_accounts WHERE id = ${accountOfA}`)),
+      () => withCallerClaims(publisherApp, claimsA, (connection) =>
+        connection.query(sql.unsafe`
+          INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, post_type, platform)
+          VALUES (${orgA}, ${accountOfA}, ${userA}, 'image', 'https://cdn.example.test/a.jpg', 'feed', 'instagram')`),
+      ),
+      () => withCallerClaims(publisherApp, claimsA, (connection) => connection.query(sql.unsafe`UPDATE publisher.social_media_posts SET caption = 'x'`)),
+      () => withCallerClaims(publisherApp, claimsA, (connection) => connection.query(sql.unsafe`DELETE FROM publisher.post_media`)),
+    ];
+    for (const attempt of attempts) await expect(attempt()).rejects.toThrow(/permission denied/);
+    expect(await visibleAccounts(claimsA)).toEqual([{ id: accountOfA, organisation_id: orgA }]);
   });
 
   it('claims last one transaction only: the same pooled connection without claims sees nothing', async () => {
@@ -109,9 +145,9 @@ describe('service roles and row-level security', () => {
     const insert = (createdBy: string, organisationId: string) => sql.unsafe`
       INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, post_type, platform)
       VALUES (${organisationId}, ${accountOfA}, ${createdBy}, 'image', 'https://cdn.example.test/a.jpg', 'feed', 'instagram')`;
-    await expect(withCallerClaims(publisherApp, claimsA, (connection) => connection.query(insert(userA, orgA)))).resolves.toBeDefined();
-    await expect(withCallerClaims(publisherApp, claimsA, (connection) => connection.query(insert(userB, orgA)))).rejects.toThrow(/row-level security/);
-    await expect(withCallerClaims(publisherApp, claimsB, (connection) => connection.query(insert(userB, orgA)))).rejects.toThrow(/row-level security/);
+    await expect(withCallerClaims(policyProbe, claimsA, (connection) => connection.query(insert(userA, orgA)))).resolves.toBeDefined();
+    await expect(withCallerClaims(policyProbe, claimsA, (connection) => connection.query(insert(userB, orgA)))).rejects.toThrow(/row-level security/);
+    await expect(withCallerClaims(policyProbe, claimsB, (connection) => connection.query(insert(userB, orgA)))).rejects.toThrow(/row-level security/);
   });
 
   it('analytics snapshots are visible only to the organisation that owns the post', async () => {

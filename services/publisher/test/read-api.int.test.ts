@@ -210,17 +210,23 @@ describe('publisher read API, as publisher_app with the caller’s claims', () =
       await asUser(b.userId, async (client) => {
         expect((await client.query(`SELECT id FROM publisher.social_media_posts WHERE organisation_id = $1`, [a.organisationId])).rowCount).toBe(0);
         expect((await client.query(`SELECT post_id FROM publisher.post_media`)).rowCount).toBe(0);
-        expect((await client.query(`UPDATE publisher.social_media_posts SET caption = 'taken' WHERE organisation_id = $1`, [a.organisationId])).rowCount).toBe(0);
-        expect((await client.query(`UPDATE publisher.post_media SET url = 'https://evil.example/x.jpg'`)).rowCount).toBe(0);
-        expect((await client.query(`DELETE FROM publisher.social_media_posts WHERE id = $1`, [ids.draft])).rowCount).toBe(0);
-        await expect(
-          client.query(
-            `INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, post_type, platform)
-             VALUES ($1, $2, $3, 'image', 'https://cdn.example/x.jpg', 'feed', 'instagram')`,
-            [a.organisationId, accountA, b.userId],
-          ),
-        ).rejects.toThrow(/row-level security/);
       });
+      // publisher_app only reads (changes arrive as request events): no write gets as far as a policy.
+      const writes = [
+        [`UPDATE publisher.social_media_posts SET caption = 'taken' WHERE organisation_id = $1`, [a.organisationId]],
+        [`UPDATE publisher.post_media SET url = 'https://evil.example/x.jpg'`, []],
+        [`DELETE FROM publisher.social_media_posts WHERE id = $1`, [ids.draft]],
+        [
+          `INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, post_type, platform)
+           VALUES ($1, $2, $3, 'image', 'https://cdn.example/x.jpg', 'feed', 'instagram')`,
+          [a.organisationId, accountA, b.userId],
+        ],
+      ] as const;
+      for (const [statement, values] of writes) {
+        await asUser(b.userId, async (client) => {
+          await expect(client.query(statement, [...values])).rejects.toThrow(/permission denied/);
+        });
+      }
       expect((await admin.query(`SELECT count(*)::int AS n FROM publisher.social_media_posts WHERE organisation_id = $1 AND caption LIKE 'post %'`, [a.organisationId])).rows[0]).toEqual({ n: 7 });
     });
 

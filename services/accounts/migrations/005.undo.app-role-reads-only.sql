@@ -1,0 +1,1 @@
+GRANT INSERT, UPDATE, DELETE ON accounts.social_media_accounts TO accounts_app;
