@@ -82,7 +82,7 @@ export const AcceptedPostSummary = z.object({
 export const PendingPostRequest = z.object({
   status: z.literal('pending'),
   postId: z.uuid(),
-  requestId: z.uuid().describe('The id of the request event; the publisher answers with it'),
+  requestEventId: z.uuid().describe('The id of the request event (the `requestId` of the publisher\'s answer)'),
   location: z.string().describe('Where the post can be read'),
 });
 
@@ -90,7 +90,7 @@ export const PendingPostRequest = z.object({
 export const AccountRetryResult = z.object({
   socialAccountId: z.uuid(),
   status: z.enum(['applied', 'pending']).describe('pending: no answer yet (or no failed post to retry)'),
-  requestId: z.uuid(),
+  requestEventId: z.uuid(),
   retried: z.array(z.object({ postId: z.uuid(), status: PostStatus })),
   refused: z.array(z.object({ postId: z.uuid(), violations: z.array(z.object({ field: z.string(), code: z.string(), message: z.string() })) })),
 });

@@ -56,7 +56,7 @@ const Pending = PendingPostRequest.meta({
     ...Location,
     'Preference-Applied': { type: 'string', description: '`respond-async` when the Prefer header was honoured' },
   },
-  examples: [{ status: 'pending', postId: '8d3c2a6e-1f4b-8c2d-9e0f-1a2b3c4d5e6f', requestId: '5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11', location: '/v1/posts/8d3c2a6e-1f4b-8c2d-9e0f-1a2b3c4d5e6f' }],
+  examples: [{ status: 'pending', postId: '8d3c2a6e-1f4b-8c2d-9e0f-1a2b3c4d5e6f', requestEventId: '5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11', location: '/v1/posts/8d3c2a6e-1f4b-8c2d-9e0f-1a2b3c4d5e6f' }],
 });
 const Written = z.union([PostResource, AcceptedPostSummary]).describe('The post as the publisher has it now (its accepted summary when it cannot be read back)');
 const PREFER_HEADER = {
@@ -143,7 +143,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
     const sentAt = performance.now();
     await produce(request, eventId, event);
     request.log.info({ type: event.type, postId, eventId }, 'post request sent');
-    const pending = { status: 'pending' as const, postId, requestId: eventId, location };
+    const pending = { status: 'pending' as const, postId, requestEventId: eventId, location };
     if (!answers) {
       requests.inc({ type: event.type, outcome: 'async' });
       return reply.code(202).header('location', location).header('preference-applied', 'respond-async').send(pending);
@@ -160,7 +160,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
     if (outcome.kind === 'rejected') {
       throw new ProblemError(422, 'post-rejected', 'The publisher refused this request', rejectionDetail(outcome.violations), {
         postId,
-        requestId: eventId,
+        requestEventId: eventId,
         errors: outcome.violations.map(({ field, code, message }) => ({ field, code, message })),
       });
     }
@@ -334,7 +334,8 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         description: 'Only a queued post can be cancelled; one being published cannot (422 `post-not-changeable`).',
         params: PostIdParams,
         headers: z.object(PREFER_HEADER),
-        body: CancelPostBody.optional(),
+        // A cancel without a body is the usual case: Fastify hands an absent body over as null.
+        body: CancelPostBody.nullish(),
         response: { 200: Written, 202: Pending, ...writeProblems },
       },
     },
@@ -411,7 +412,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
       requests.inc({ type: 'post.account-retry-requested', outcome: respondAsync ? 'async' : answered ? 'accepted' : 'pending' });
       reply.code(answered ? 200 : 202).header('location', `/v1/posts?account=${accountId}`);
       if (respondAsync) reply.header('preference-applied', 'respond-async');
-      return reply.send({ socialAccountId: accountId, status: answered ? 'applied' : 'pending', requestId: eventId, retried, refused });
+      return reply.send({ socialAccountId: accountId, status: answered ? 'applied' : 'pending', requestEventId: eventId, retried, refused });
     },
   );
 

@@ -3,7 +3,7 @@ import { PROBLEM_CONTENT_TYPE } from '@postwire/service-kit';
 
 /**
  * An RFC 9457 problem as the OpenAPI document describes it. Loose on purpose: the same schema also
- * serialises the error answers of a route, and a problem may carry extensions (postId, requestId...).
+ * serialises the error answers of a route, and a problem may carry extensions (postId, requestEventId...).
  */
 export const Problem = z
   .looseObject({
@@ -13,7 +13,8 @@ export const Problem = z
     status: z.int(),
     detail: z.string().optional(),
     instance: z.string().optional(),
-    requestId: z.string().optional(),
+    requestId: z.string().optional().describe('This HTTP request, as the logs name it'),
+    requestEventId: z.string().optional().describe('The request event on Kafka, when one was sent'),
     errors: z
       .array(
         z.looseObject({
