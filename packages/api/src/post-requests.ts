@@ -11,7 +11,9 @@ import { offsetInstant } from './instant.ts';
 /** `POST /v1/posts`: a draft (no time), scheduled (`scheduledFor`) or published now (`publishNow: true`). */
 export const CreatePostBody = PostContent.safeExtend({
   socialAccountId: z.uuid().describe('The connected account to publish to (GET /v1/accounts)'),
-  scheduledFor: offsetInstant('scheduledFor').optional().describe('When to publish; leave out (and publishNow) for a draft'),
+  scheduledFor: offsetInstant('scheduledFor')
+    .optional()
+    .describe('When to publish: RFC 3339 with an offset (`Z` or `±hh:mm`), stored as the UTC instant; leave out (and publishNow) for a draft'),
   publishNow: z.boolean().optional().describe('Publish as soon as possible instead of at scheduledFor'),
 })
   .strict()
@@ -25,20 +27,19 @@ export const CreatePostBody = PostContent.safeExtend({
       });
     }
   })
+  // `example`, not `examples`: zod leaves examples out of a schema with transforms (scheduledFor is one).
   .meta({
-    examples: [
-      {
-        socialAccountId: '0b6f3f8e-6a52-4b8e-9d4e-2f4f7c1a9e10',
-        platform: 'instagram',
-        postType: 'reel',
-        media: [{ position: 0, mediaType: 'video', url: 'https://cdn.example.com/launch.mp4', coverUrl: 'https://cdn.example.com/launch.jpg' }],
-        caption: 'Launch day',
-        hashtags: ['launch'],
-        shareToFeed: true,
-        firstComment: 'Link in bio',
-        scheduledFor: '2026-03-08T09:00:00-05:00',
-      },
-    ],
+    example: {
+      socialAccountId: '0b6f3f8e-6a52-4b8e-9d4e-2f4f7c1a9e10',
+      platform: 'instagram',
+      postType: 'reel',
+      media: [{ position: 0, mediaType: 'video', url: 'https://cdn.example.com/launch.mp4', coverUrl: 'https://cdn.example.com/launch.jpg' }],
+      caption: 'Launch day',
+      hashtags: ['launch'],
+      shareToFeed: true,
+      firstComment: 'Link in bio',
+      scheduledFor: '2026-03-08T09:00:00-05:00',
+    },
   });
 export type CreatePostBody = z.output<typeof CreatePostBody>;
 
@@ -47,10 +48,13 @@ export type CreatePostBody = z.output<typeof CreatePostBody>;
  * `scheduledFor: null` unschedules (a queued post goes back to draft).
  */
 export const UpdatePostBody = PostChanges.safeExtend({
-  scheduledFor: offsetInstant('scheduledFor').nullable().optional().describe('A new time; null unschedules (back to draft)'),
+  scheduledFor: offsetInstant('scheduledFor')
+    .nullable()
+    .optional()
+    .describe('A new time, RFC 3339 with an offset (`Z` or `±hh:mm`); null unschedules (back to draft)'),
 })
   .strict()
-  .meta({ examples: [{ caption: 'Launch day, take two' }, { scheduledFor: '2026-03-08T10:30:00+05:30' }, { scheduledFor: null }] });
+  .meta({ example: { scheduledFor: '2026-03-08T10:30:00+05:30' } });
 export type UpdatePostBody = z.output<typeof UpdatePostBody>;
 
 /** `POST /v1/posts/{postId}/cancel`: a queued post goes back to draft. */
