@@ -5,7 +5,7 @@ import type { PostResource } from '@postwire/api';
 import { type AuthSettings, type Caller, createJwtVerifier } from '@postwire/auth';
 import { postEvents } from '@postwire/contracts';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
-import { type Observed, type TopicObserver, eventually, uniqueName } from '@postwire/testing';
+import { type Observed, uniqueName } from '@postwire/testing';
 
 /**
  * A small, real stand-in for the publisher's (and the accounts service's) read API while the real one
@@ -137,13 +137,4 @@ export async function startAnswerer(logger: FastifyBaseLogger) {
     },
     close: () => producer.disconnect(),
   };
-}
-
-/** The request event the gateway produced for the HTTP request with this correlation id. */
-export function requestEvent(observer: TopicObserver, correlationId: string): Promise<Observed> {
-  return eventually(
-    () => observer.messages.find((message) => message.headers.ce_correlationid === correlationId),
-    `the post request with correlation ${correlationId}`,
-    { timeoutMs: 15_000, intervalMs: 20 },
-  );
 }
