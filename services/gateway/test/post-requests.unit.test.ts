@@ -55,11 +55,17 @@ describe('postIdFor', () => {
     expect(postIdFor(other, 'order-42')).not.toBe(postIdFor(organisation, 'order-42'));
   });
 
-  it('sets the version and variant bits whatever the hash holds', () => {
+  it('sets the version and variant bits whatever the hash holds, and keeps every other bit of it', () => {
     for (let index = 0; index < 64; index += 1) {
       const id = postIdFor(organisation, `key-${index}`);
+      const hash = createHash('sha256').update(`postwire:post:${organisation}:key-${index}`).digest().subarray(0, 16);
+      const bytes = Buffer.from(id.replaceAll('-', ''), 'hex');
       expect(id[14]).toBe('8');
       expect('89ab').toContain(id[19]);
+      bytes.forEach((byte, position) => {
+        const kept = position === 6 ? 0x0f : position === 8 ? 0x3f : 0xff;
+        expect(byte & kept, `byte ${position}`).toBe((hash[position] ?? -1) & kept);
+      });
     }
   });
 });
@@ -95,6 +101,8 @@ describe('prefersRespondAsync', () => {
     expect(prefersRespondAsync('Respond-Async')).toBe(true);
     expect(prefersRespondAsync('return=minimal, respond-async')).toBe(true);
     expect(prefersRespondAsync(' respond-async ; wait=10')).toBe(true);
+    expect(prefersRespondAsync('respond-async;wait=10')).toBe(true);
+    expect(prefersRespondAsync('wait=10,respond-async')).toBe(true);
     expect(prefersRespondAsync(['return=minimal', 'respond-async'])).toBe(true);
   });
 
@@ -104,6 +112,8 @@ describe('prefersRespondAsync', () => {
     expect(prefersRespondAsync('wait=5')).toBe(false);
     expect(prefersRespondAsync('return=respond-async')).toBe(false);
     expect(prefersRespondAsync('respond-asynchronously')).toBe(false);
+    expect(prefersRespondAsync('no-respond-async')).toBe(false);
+    expect(prefersRespondAsync('respond-async-later; x')).toBe(false);
     expect(prefersRespondAsync([])).toBe(false);
   });
 });

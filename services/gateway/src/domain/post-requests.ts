@@ -50,12 +50,13 @@ export function requestHashOf(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
+/** One preference of a Prefer header is respond-async (a token without a value; parameters may follow). */
+const RESPOND_ASYNC = /^\s*respond-async\s*(?:;|$)/i;
+
 /** RFC 7240: does `Prefer` ask for `respond-async` (any case, with or without parameters, among other preferences)? */
 export function prefersRespondAsync(header: string | readonly string[] | undefined): boolean {
-  const values = header === undefined ? [] : typeof header === 'string' ? [header] : header;
-  return values.some((value) =>
-    value.split(',').some((preference) => (preference.split(';')[0] ?? '').split('=')[0]?.trim().toLowerCase() === 'respond-async'),
-  );
+  const values = typeof header === 'string' ? [header] : (header ?? []);
+  return values.some((value) => value.split(',').some((preference) => RESPOND_ASYNC.test(preference)));
 }
 
 export type Violation = { readonly field: string; readonly code: string; readonly message: string };
