@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Counter, Histogram } from 'prom-client';
 import { z } from 'zod';
 import { callerOf } from '@postwire/auth';
-import { type OutgoingEvent, type PostRequest, postRequests } from '@postwire/contracts';
+import { ContractViolationError, type OutgoingEvent, type PostRequest, postRequests } from '@postwire/contracts';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
 import {
   AcceptedPostSummary,
@@ -116,8 +116,11 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
     return undefined;
   }
 
-  /** Produces the request (acks from all in-sync replicas) on behalf of the caller. */
-  function produce(request: FastifyRequest, eventId: string, event: PostRequest) {
+  /**
+   * Produces the request (acks from all in-sync replicas) on behalf of the caller. When Kafka does not
+   * take it, nothing was requested: a 503 the caller may retry (with its Idempotency-Key, safely).
+   */
+  async function produce(request: FastifyRequest, eventId: string, event: PostRequest): Promise<void> {
     const caller = callerOf(request);
     const outgoing: OutgoingEvent<typeof postRequests> = {
       ...event,
@@ -129,7 +132,15 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         traceparent: formatTraceparent(request.traceContext),
       },
     };
-    return fastify.kafka.producer.publish(postRequests, [outgoing]);
+    try {
+      await fastify.kafka.producer.publish(postRequests, [outgoing]);
+    } catch (error) {
+      // An event its contract refuses is this code's fault, not Kafka's: a 500, not a retry hint.
+      if (error instanceof ContractViolationError) throw error;
+      requests.inc({ type: event.type, outcome: 'not-sent' });
+      request.log.error({ err: error, type: event.type, eventId }, 'post request not sent');
+      throw new ProblemError(503, 'request-not-sent', 'Service Unavailable', 'The request could not be queued and was not applied. Try again shortly.');
+    }
   }
 
   /** Emits one post's request event and answers the caller as the write path says. */
