@@ -8,6 +8,8 @@
 // - connect-session.ts, openConnectAttempt: `if (!sealed) return undefined` -> `if (false)`. A missing
 //   or empty cookie then reaches the cipher, which refuses it as malformed, and that too answers
 //   undefined. The guard only saves the attempt.
+// - post-requests.ts, prefersRespondAsync: `header ?? []` -> `header ?? ["Stryker was here"]`. An absent
+//   header read as one preference that is not respond-async answers false all the same.
 import { mutationConfig } from '../../stryker.shared.ts';
 
-export default mutationConfig(['src/domain/connect-session.ts']);
+export default mutationConfig(['src/domain/connect-session.ts', 'src/domain/post-requests.ts']);

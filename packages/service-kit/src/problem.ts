@@ -6,6 +6,8 @@ import fp from 'fastify-plugin';
 /** RFC 9457 problem details: the body of every error answer. */
 export type ProblemDetails = {
   readonly type: string;
+  /** The last segment of `type`: a stable kebab-case code a client can switch on. */
+  readonly code?: string;
   readonly title: string;
   readonly status: number;
   readonly detail?: string;
@@ -55,6 +57,7 @@ function problemFor(error: FastifyError | ProblemError, request: FastifyRequest)
   if (error instanceof ProblemError) {
     return {
       type: `${PROBLEM_TYPE_BASE}${error.problemType}`,
+      code: error.problemType,
       title: error.title,
       status: error.status,
       detail: error.message,
@@ -65,6 +68,7 @@ function problemFor(error: FastifyError | ProblemError, request: FastifyRequest)
   if (error.validation) {
     return {
       type: `${PROBLEM_TYPE_BASE}invalid-request`,
+      code: 'invalid-request',
       title: 'Invalid request',
       status: 400,
       detail: error.message,
@@ -72,6 +76,8 @@ function problemFor(error: FastifyError | ProblemError, request: FastifyRequest)
       errors: error.validation.map((issue) => ({
         location: error.validationContext ?? 'body',
         path: issue.instancePath || '/',
+        field: fieldOf(issue),
+        code: issueCode(issue),
         message: issue.message ?? 'is invalid',
       })),
     };
@@ -80,12 +86,34 @@ function problemFor(error: FastifyError | ProblemError, request: FastifyRequest)
   const title = STATUS_TITLES[status] ?? 'Error';
   return {
     type: status >= 500 ? 'about:blank' : `${PROBLEM_TYPE_BASE}${slug(title)}`,
+    code: slug(title),
     title,
     status,
     // Server-side details stay in the log; the caller gets the status and a request reference.
     ...(status < 500 ? { detail: error.message } : {}),
     instance,
   };
+}
+
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * The wrong field as a caller names it (`media[1].altText`); for unknown fields, the fields themselves.
+ * Zod issues arrive with their own keys in `params` (fastify-type-provider-zod), AJV's with its own.
+ */
+function fieldOf(issue: ValidationIssue): string {
+  const segments = (issue.instancePath || '').split('/').filter((segment) => segment !== '');
+  const keys = (issue.params as { keys?: unknown }).keys;
+  if (Array.isArray(keys) && keys.every((key) => typeof key === 'string')) segments.push(keys.join(','));
+  return segments.reduce((field, segment) => (/^[0-9]+$/.test(segment) ? `${field}[${segment}]` : field ? `${field}.${segment}` : segment), '');
+}
+
+/** A stable kebab-case code: one a schema chose (`params.code` of a custom issue), else the validator's keyword. */
+function issueCode(issue: ValidationIssue): string {
+  const chosen = (issue.params as { params?: { code?: unknown } }).params?.code;
+  if (typeof chosen === 'string' && /^[a-z0-9-]{1,64}$/.test(chosen)) return chosen;
+  // too_big (zod), maxLength (AJV): both kebab-case.
+  return issue.keyword.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
 }
 
 function slug(title: string): string {
@@ -101,6 +129,7 @@ const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: Fa
   request.log.info({ status, code: error.code }, 'request refused before routing');
   return sendProblem(reply, {
     type: `${PROBLEM_TYPE_BASE}${status === 414 ? 'uri-too-long' : 'bad-url'}`,
+    code: status === 414 ? 'uri-too-long' : 'bad-url',
     title: STATUS_TITLES[status] ?? 'Bad Request',
     status,
     detail: status === 414 ? 'A part of the path is longer than any valid value.' : 'The path is not validly percent-encoded.',
@@ -120,7 +149,7 @@ function clientErrorHandler(this: FastifyInstance, error: Error & { code?: strin
     status === 431 ? 'The request headers are larger than this server accepts.'
     : status === 408 ? 'The request was not completed in time.'
     : 'The request is not valid HTTP/1.1.';
-  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${slug(title)}`, title, status, detail });
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${slug(title)}`, code: slug(title), title, status, detail });
   this.log.debug({ err: error, status }, 'client error');
   if (socket.writable) {
     socket.write(
@@ -152,6 +181,7 @@ export const problemPlugin = fp(
     fastify.setNotFoundHandler((request, reply) =>
       sendProblem(reply, {
         type: `${PROBLEM_TYPE_BASE}not-found`,
+        code: 'not-found',
         title: 'Not Found',
         status: 404,
         detail: `No route for ${request.method} ${request.url.split('?')[0]}`,

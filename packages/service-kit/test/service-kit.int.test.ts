@@ -71,6 +71,7 @@ describe('service kit', () => {
       status: 422,
       detail: 'Stories take one image or video',
       instance: '/refuse',
+      code: 'unsupported-media',
       field: 'media',
     });
   });
@@ -88,7 +89,8 @@ describe('service kit', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       title: 'Invalid request',
-      errors: [{ location: 'body', path: '/caption', message: expect.stringContaining('5') }],
+      code: 'invalid-request',
+      errors: [{ location: 'body', path: '/caption', field: 'caption', code: 'max-length', message: expect.stringContaining('5') }],
     });
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import cookie from '@fastify/cookie';
 import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
-import { accountEvents, accountRequests, postRequests } from '@postwire/contracts';
+import { accountEvents, accountRequests, postEvents, postRequests } from '@postwire/contracts';
 import { createTokenCipher } from '@postwire/crypto';
 import { createGraphClient } from '@postwire/graph';
 import { createOrganisationLookup } from '@postwire/db';
@@ -14,6 +14,7 @@ import { accountReadRoutes } from './routes/accounts.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { meRoutes } from './routes/me.ts';
+import { postRoutes } from './routes/posts.ts';
 
 export type GatewayAppOptions = { readonly config: GatewayConfig };
 
@@ -35,7 +36,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
     service: 'gateway',
     brokers: config.kafka.brokers,
     produces: [accountRequests, postRequests],
-    consumes: [accountEvents],
+    consumes: [accountEvents, postEvents],
     partitions: config.kafka.partitions,
     topicPrefix: config.kafka.topicPrefix,
   });
@@ -51,6 +52,11 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
       api.addHook('onRequest', api.authenticate);
       await api.register(meRoutes);
       await api.register(accountReadRoutes, { accountsUrl: config.upstreams.accounts });
+      await api.register(postRoutes, {
+        publisherUrl: config.upstreams.publisher,
+        accountsUrl: config.upstreams.accounts,
+        answerTimeoutMs: config.postWaitMs,
+      });
     },
     { prefix: '/v1' },
   );

@@ -25,9 +25,12 @@ export const configSchema = z
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     // The owning services' read APIs (internal addresses).
     GATEWAY_ACCOUNTS_URL: fields.url('http://127.0.0.1:3101'),
+    GATEWAY_PUBLISHER_URL: fields.url('http://127.0.0.1:3102'),
     GATEWAY_UPSTREAM_TIMEOUT_MS: fields.durationMs(5_000),
     // How long a connect callback waits for the accounts service to say what it connected.
     GATEWAY_CONNECT_WAIT_MS: fields.durationMs(8_000),
+    // How long a post write waits for the publisher's post.accepted / post.rejected before answering 202.
+    GATEWAY_POST_WAIT_MS: fields.durationMs(2_000),
     // Names this instance's answers consumer group; unique per running instance (the host name by default).
     GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default(hostname()),
     ...authFields,
@@ -47,8 +50,9 @@ export const configSchema = z
     database: env.GATEWAY_DATABASE_URL ?? connectionUrlForRole(env.DATABASE_URL, GATEWAY_ROLE),
     membershipCacheMs: env.GATEWAY_MEMBERSHIP_CACHE_MS,
     kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
-    upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
+    upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, publisher: env.GATEWAY_PUBLISHER_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
+    postWaitMs: env.GATEWAY_POST_WAIT_MS,
     instanceId: env.GATEWAY_INSTANCE_ID,
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),

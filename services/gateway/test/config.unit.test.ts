@@ -30,5 +30,16 @@ describe('gateway configuration', () => {
     expect(config.auth).toMatchObject({ key: { kind: 'secret' }, audience: 'authenticated', organisationClaim: 'organisation_id' });
     expect(config.keyRing.activeKeyId).toBe('k1');
     expect(config.graph.target).toBe('sandbox');
+    expect(config.upstreams).toEqual({ accounts: 'http://127.0.0.1:3101', publisher: 'http://127.0.0.1:3102', timeoutMs: 5_000 });
+    expect(config.postWaitMs).toBe(2_000);
+  });
+
+  it('takes the publisher\'s read API and the post answer wait from the environment, and refuses a bad wait', () => {
+    const base = { ...keys, JWT_SECRET: secret };
+    const config = loadConfig(configSchema, { ...base, GATEWAY_PUBLISHER_URL: 'http://publisher.internal:8080', GATEWAY_POST_WAIT_MS: '750' });
+    expect(config.upstreams.publisher).toBe('http://publisher.internal:8080');
+    expect(config.postWaitMs).toBe(750);
+    expect(() => loadConfig(configSchema, { ...base, GATEWAY_POST_WAIT_MS: '-1' })).toThrow(/GATEWAY_POST_WAIT_MS/);
+    expect(() => loadConfig(configSchema, { ...base, GATEWAY_PUBLISHER_URL: 'not a url' })).toThrow(/GATEWAY_PUBLISHER_URL/);
   });
 });

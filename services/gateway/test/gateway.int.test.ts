@@ -76,10 +76,18 @@ describe('gateway', () => {
       ['DELETE', `/v1/accounts/${account}`],
       ['GET', '/v1/connect/facebook/start'],
       ['GET', '/v1/connect/instagram/start'],
+      ['GET', '/v1/posts'],
+      ['POST', '/v1/posts'],
+      ['GET', `/v1/posts/${account}`],
+      ['PATCH', `/v1/posts/${account}`],
+      ['DELETE', `/v1/posts/${account}`],
+      ['POST', `/v1/posts/${account}/publish`],
+      ['POST', `/v1/accounts/${account}/posts/retry`],
+      ['GET', '/v1/content/unposted'],
     ];
     for (const [kind, token] of Object.entries(tokens)) {
       for (const [method, url] of routes) {
-        const response = await gateway.inject({ method: method as 'GET' | 'DELETE', url, headers: { authorization: `Bearer ${token}` } });
+        const response = await gateway.inject({ method: method as 'GET' | 'POST' | 'PATCH' | 'DELETE', url, headers: { authorization: `Bearer ${token}` } });
         expect({ kind, method, url, status: response.statusCode, type: response.headers['content-type'] }).toEqual({
           kind, method, url, status: 403, type: 'application/problem+json; charset=utf-8',
         });
