@@ -19,3 +19,4 @@ export {
   PendingPostRequest,
   UpdatePostBody,
 } from './post-requests.ts';
+export { AnalyticsSummary, SnapshotResource, SnapshotSeries, SummaryQuery, TopPosts, TopPostsQuery } from './analytics.ts';

@@ -2,10 +2,11 @@ import type { TopicContract } from './define.ts';
 import { accountEvents } from './topics/account-events.ts';
 import { accountRequests } from './topics/account-requests.ts';
 import { analyticsEvents } from './topics/analytics-events.ts';
+import { analyticsRequests } from './topics/analytics-requests.ts';
 import { postEvents } from './topics/post-events.ts';
 import { postRequests } from './topics/post-requests.ts';
 
-export const CATALOGUE = [accountRequests, accountEvents, postRequests, postEvents, analyticsEvents] as const;
+export const CATALOGUE = [accountRequests, accountEvents, postRequests, postEvents, analyticsEvents, analyticsRequests] as const;
 
 export type CatalogueTopic = (typeof CATALOGUE)[number];
 

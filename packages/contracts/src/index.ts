@@ -49,12 +49,14 @@ export * from './topics/account-events.ts';
 export * from './topics/post-requests.ts';
 export * from './topics/post-events.ts';
 export * from './topics/analytics-events.ts';
+export * from './topics/analytics-requests.ts';
 export { postEventsV0, postPublishedV0 } from './legacy/post-events-v0.ts';
 
 import type { EventOf } from './define.ts';
 import type { accountEvents } from './topics/account-events.ts';
 import type { accountRequests } from './topics/account-requests.ts';
 import type { analyticsEvents } from './topics/analytics-events.ts';
+import type { analyticsRequests } from './topics/analytics-requests.ts';
 import type { postEvents } from './topics/post-events.ts';
 import type { postRequests } from './topics/post-requests.ts';
 
@@ -63,4 +65,5 @@ export type AccountEvent = EventOf<typeof accountEvents>;
 export type PostRequest = EventOf<typeof postRequests>;
 export type PostEvent = EventOf<typeof postEvents>;
 export type AnalyticsEvent = EventOf<typeof analyticsEvents>;
+export type AnalyticsRequest = EventOf<typeof analyticsRequests>;
 export { derivedAccountId } from './account-id.ts';
