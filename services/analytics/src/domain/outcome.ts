@@ -13,6 +13,8 @@ export type FailureInput = {
   readonly subcode: number | undefined;
   /** Meta's estimate (usage headers) of when calls are accepted again. */
   readonly retryAfterMs: number | undefined;
+  /** How long ago the post was published. */
+  readonly publishedAgeMs: number;
 };
 
 export type SyncFailure =
@@ -31,8 +33,16 @@ export type SyncFailure =
 const APP_WIDE_CODES: ReadonlySet<number> = new Set([4, 17, 613]);
 /** Meta's 100/2207006: the media was not found (deleted on Instagram). */
 const MEDIA_NOT_FOUND = 2207006;
+/**
+ * 100/33 ("does not exist, cannot be loaded") is transient on an object created moments ago (Meta catching up,
+ * seen since 2026-05); on a post published longer ago than this it means the object is gone.
+ */
+export const JUST_CREATED_MS = 15 * 60_000;
 
 export function classifySyncFailure(failure: FailureInput, postType: PostType, defaultPauseMs: number): SyncFailure {
+  if (failure.code === 100 && failure.subcode === 33) {
+    return failure.publishedAgeMs > JUST_CREATED_MS ? { kind: 'stop', reason: 'object-deleted' } : { kind: 'retry', reason: 'object-not-ready' };
+  }
   switch (failure.class) {
     case 'rate-limited':
       return {

@@ -46,8 +46,8 @@ export type InsightSyncDependencies = {
 
 export type SyncPassReport = { readonly claimed: number; readonly done: number };
 
-/** Meta's insights answer for Facebook objects: values may be numbers or, for reactions by type, objects. */
-const FacebookInsights = z.object({
+/** Meta's insights answer: values may be numbers or, for reactions by type, objects; an empty list while data lags. */
+const InsightsAnswer = z.object({
   data: z.array(z.object({ name: z.string(), values: z.array(z.object({ value: z.unknown() })).optional() })),
 });
 const FacebookCountFields = z.object({
@@ -81,7 +81,7 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
     }
   }
 
-  function values(answer: z.infer<typeof FacebookInsights>): InsightValues {
+  function values(answer: z.infer<typeof InsightsAnswer>): InsightValues {
     return Object.fromEntries(answer.data.map((entry) => {
       const raw = entry.values?.[0]?.value;
       return [entry.name, typeof raw === 'number' ? raw : undefined];
@@ -89,7 +89,7 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
   }
 
   async function facebookCounts(postId: string, token: string): Promise<FacebookCounts> {
-    const fields = await call('facebook-post-fields', () => graph.get(`/${encodeURIComponent(postId)}`, { token, params: { fields: FACEBOOK_COUNT_FIELDS }, schema: FacebookCountFields }));
+    const fields = await call('facebook-post-fields', () => graph.get(`/${encodeURIComponent(postId)}`, { token, params: { fields: FACEBOOK_COUNT_FIELDS }, schema: FacebookCountFields, retries: 0 }));
     return { reactions: fields.reactions?.summary?.total_count, comments: fields.comments?.summary?.total_count, shares: fields.shares?.count };
   }
 
@@ -106,13 +106,13 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
       switch (plan.source) {
         case 'instagram-media': {
           await turn();
-          const answer = await call('instagram-insights', () => graph.mediaInsights(mediaId, token, plan.metrics));
-          return mapInstagram(post.post_type, Object.fromEntries(answer.map((entry) => [entry.name, entry.value])));
+          const answer = await call('instagram-insights', () => graph.get(`/${encodeURIComponent(mediaId)}/insights`, { token, params: { metric: plan.metrics.join(',') }, schema: InsightsAnswer, retries: 0 }));
+          return mapInstagram(post.post_type, values(answer));
         }
         case 'facebook-post': {
           await turn();
           const insights = await call('facebook-post-insights', () =>
-            graph.get(`/${encodeURIComponent(mediaId)}/insights`, { token, params: { metric: plan.metrics.join(',') }, schema: FacebookInsights }),
+            graph.get(`/${encodeURIComponent(mediaId)}/insights`, { token, params: { metric: plan.metrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
           );
           const found = values(insights);
           // No figures yet: the counts would not make a snapshot either, so they are not asked for.
@@ -123,14 +123,14 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
         case 'facebook-reel': {
           await turn();
           const insights = await call('facebook-video-insights', () =>
-            graph.get(`/${encodeURIComponent(mediaId)}/video_insights`, { token, params: { metric: plan.metrics.join(',') }, schema: FacebookInsights }),
+            graph.get(`/${encodeURIComponent(mediaId)}/video_insights`, { token, params: { metric: plan.metrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
           );
           const found = values(insights);
           if (mapFacebookReel(found, { reactions: 0, comments: 0, shares: 0 }).kind === 'not-yet') return { kind: 'not-yet' };
           let facebookPostId = post.facebook_post_id;
           if (facebookPostId === null) {
             await turn();
-            const video = await call('facebook-video', () => graph.get(`/${encodeURIComponent(mediaId)}`, { token, params: { fields: 'post_id' }, schema: VideoPost }));
+            const video = await call('facebook-video', () => graph.get(`/${encodeURIComponent(mediaId)}`, { token, params: { fields: 'post_id' }, schema: VideoPost, retries: 0 }));
             if (video.post_id === undefined) return { kind: 'not-yet' };
             facebookPostId = video.post_id;
             await createTrackedPostsRepository(pool).rememberFacebookPost(post.id, facebookPostId);
@@ -263,6 +263,7 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
           code: error instanceof GraphApiError ? error.code : undefined,
           subcode: error instanceof GraphApiError ? error.subcode : undefined,
           retryAfterMs: classified.retryAfterMs,
+          publishedAgeMs: now().getTime() - publishedAt.getTime(),
         },
         post.post_type,
         settings.rateLimitPauseMs,
