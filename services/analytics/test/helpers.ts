@@ -161,3 +161,16 @@ export async function publishInstagram(
 
 export { eventually, observeTopic, type Observed } from '@postwire/testing';
 export { postEvents };
+
+/** The sum of a Prometheus series from the service's /metrics, over the samples whose labels include `labels`. */
+export async function metricSum(app: FastifyInstance, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_:]+)(?:\{([^}]*)\})? ([-0-9.e+]+)$/i.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/gi)].map((pair) => [pair[1], pair[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) sum += Number(match[3]);
+  }
+  return sum;
+}
