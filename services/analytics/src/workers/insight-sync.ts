@@ -193,6 +193,7 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
         const accounts = createAccountsProjection(pool);
         if (failure.scope === 'app') await accounts.pauseApp(until, 'rate-limited');
         else await accounts.pause(sync.account.id, until);
+        pacer.forget(failure.scope === 'app' ? 'app' : usageObjectId({ platform: sync.account.platform, platformAccountId: sync.account.platform_account_id, pageId: sync.account.page_id }));
         metrics.pauses.inc({ scope: failure.scope });
         await syncs.retryAt(sync.id, owner, until, 'rate-limited', false);
         logger.warn({ scope: failure.scope, socialAccountId: sync.account.id, until: until.toISOString() }, 'meta rate limit: pausing until access returns');

@@ -63,6 +63,15 @@ export function createMetaPacer(settings: SyncSettings, metrics: SyncMetrics) {
       return { kind: 'go' };
     },
 
+    /**
+     * Forgets what the headers said about an object (or the app): called when a pause is imposed, which already
+     * enforces the wait; afterwards the first call learns the usage afresh instead of stopping on stale figures.
+     */
+    forget(objectId: string | 'app') {
+      if (objectId === 'app') app = undefined;
+      else business.delete(objectId);
+    },
+
     peaks: () => ({ ...peaks }),
   };
 }
