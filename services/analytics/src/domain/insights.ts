@@ -12,8 +12,8 @@ import type { PostType } from './schedule.ts';
 
 export type Platform = 'instagram' | 'facebook';
 
-/** Metrics Meta removed (and the sandbox refuses with 100): never asked for. */
-export const REMOVED_METRICS: readonly string[] = [
+/** Instagram media metrics Meta removed (the sandbox refuses them with 100): never asked for. */
+export const REMOVED_INSTAGRAM_METRICS: readonly string[] = [
   'impressions',
   'plays',
   'video_views',
@@ -25,6 +25,13 @@ export const REMOVED_METRICS: readonly string[] = [
   'carousel_album_engagement',
   'carousel_album_saved',
   'carousel_album_video_views',
+];
+
+/**
+ * Facebook post insights Meta replaced: never asked of a post. (`post_impressions_unique` lives on as a
+ * `video_insights` metric of reels, which is where it is asked.)
+ */
+export const REMOVED_FACEBOOK_POST_METRICS: readonly string[] = [
   'post_impressions',
   'post_impressions_unique',
   'post_engaged_users',
