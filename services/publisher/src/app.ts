@@ -19,6 +19,8 @@ import { postRequestFailures, postRequestHandlers } from './consumers/post-reque
 import { contentRoutes } from './routes/content.ts';
 import { postRoutes } from './routes/posts.ts';
 import { PUBLISHER } from './service.ts';
+import { analyticsMetrics } from './consumers/analytics-events.ts';
+import { topPostsRoutes } from './routes/top-posts.ts';
 
 /** Consumer group overrides for tests sharing a broker; production uses the named groups from the beginning. */
 export type ConsumerOverrides = { readonly groupId?: string; readonly fromBeginning?: boolean; readonly onGroupJoin?: () => void };
@@ -71,6 +73,11 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
   );
   await fastify.register(postRoutes, { prefix: '/v1' });
   await fastify.register(contentRoutes, { prefix: '/v1' });
+
+  // Analytics (issue 13): post.metrics-synced -> the post's analytics columns and post.metrics-updated; the seed's
+  // query 3 as GET /v1/analytics/top-posts. Self-contained: shared plugins are added only if not registered above.
+  await fastify.register(analyticsMetrics, { config });
+  await fastify.register(topPostsRoutes, { prefix: '/v1' });
 };
 
 export default app;
