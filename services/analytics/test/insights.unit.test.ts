@@ -40,7 +40,19 @@ describe('which insights are asked for', () => {
   });
 
   it('never asks for a removed metric', () => {
-    expect(REMOVED_INSTAGRAM_METRICS).toEqual(expect.arrayContaining(['impressions', 'plays', 'video_views', 'engagement', 'carousel_album_reach']));
+    expect(REMOVED_INSTAGRAM_METRICS).toEqual([
+      'impressions',
+      'plays',
+      'video_views',
+      'engagement',
+      'clips_replays_count',
+      'ig_reels_aggregated_all_plays_count',
+      'carousel_album_impressions',
+      'carousel_album_reach',
+      'carousel_album_engagement',
+      'carousel_album_saved',
+      'carousel_album_video_views',
+    ]);
     expect(REMOVED_FACEBOOK_POST_METRICS).toEqual(['post_impressions', 'post_impressions_unique', 'post_engaged_users', 'post_impressions_organic']);
     for (const type of ['feed', 'reel', 'story', 'carousel'] as const) {
       const plan = insightPlan('instagram', type);

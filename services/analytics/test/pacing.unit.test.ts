@@ -7,6 +7,7 @@ const settings = { maxCallsPerSecond: 10 };
 
 describe('pacing calls to Meta', () => {
   it('lets the first call go at once', () => {
+    expect(nextCallSlot({ now: 5_000, lastSlot: 0, advice: proceed, settings })).toBe(5_000);
     expect(nextCallSlot({ now: 5_000, lastSlot: 0, advice: slow(3_000), settings })).toBe(5_000);
   });
 

@@ -11,6 +11,7 @@ import { openApiPlugin } from './plugins/openapi.ts';
 import { answersPlugin } from './plugins/answers.ts';
 import { upstreamPlugin } from './plugins/upstream.ts';
 import { accountReadRoutes } from './routes/accounts.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { meRoutes } from './routes/me.ts';
@@ -57,6 +58,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
         accountsUrl: config.upstreams.accounts,
         answerTimeoutMs: config.postWaitMs,
       });
+      await api.register(analyticsRoutes, { analyticsUrl: config.upstreams.analytics, publisherUrl: config.upstreams.publisher, partitions: config.kafka.partitions });
     },
     { prefix: '/v1' },
   );

@@ -26,6 +26,7 @@ export const configSchema = z
     // The owning services' read APIs (internal addresses).
     GATEWAY_ACCOUNTS_URL: fields.url('http://127.0.0.1:3101'),
     GATEWAY_PUBLISHER_URL: fields.url('http://127.0.0.1:3102'),
+    GATEWAY_ANALYTICS_URL: fields.url('http://127.0.0.1:3103'),
     GATEWAY_UPSTREAM_TIMEOUT_MS: fields.durationMs(5_000),
     // How long a connect callback waits for the accounts service to say what it connected.
     GATEWAY_CONNECT_WAIT_MS: fields.durationMs(8_000),
@@ -50,7 +51,7 @@ export const configSchema = z
     database: env.GATEWAY_DATABASE_URL ?? connectionUrlForRole(env.DATABASE_URL, GATEWAY_ROLE),
     membershipCacheMs: env.GATEWAY_MEMBERSHIP_CACHE_MS,
     kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
-    upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, publisher: env.GATEWAY_PUBLISHER_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
+    upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, publisher: env.GATEWAY_PUBLISHER_URL, analytics: env.GATEWAY_ANALYTICS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
     postWaitMs: env.GATEWAY_POST_WAIT_MS,
     instanceId: env.GATEWAY_INSTANCE_ID,

@@ -44,12 +44,10 @@ export function classifySyncFailure(failure: FailureInput, postType: PostType, d
     return failure.publishedAgeMs > JUST_CREATED_MS ? { kind: 'stop', reason: 'object-deleted' } : { kind: 'retry', reason: 'object-not-ready' };
   }
   switch (failure.class) {
-    case 'rate-limited':
-      return {
-        kind: 'rate-limited',
-        scope: failure.code !== undefined && APP_WIDE_CODES.has(failure.code) ? 'app' : 'account',
-        waitMs: failure.retryAfterMs !== undefined && failure.retryAfterMs > 0 ? failure.retryAfterMs : defaultPauseMs,
-      };
+    case 'rate-limited': {
+      const estimate = failure.retryAfterMs ?? 0;
+      return { kind: 'rate-limited', scope: APP_WIDE_CODES.has(failure.code ?? 0) ? 'app' : 'account', waitMs: estimate > 0 ? estimate : defaultPauseMs };
+    }
     case 'permission-missing':
       // A story seen by fewer than 5 accounts answers 10: there are no insights to give, which is not an error.
       if (postType === 'story' && failure.code === 10) return { kind: 'unavailable', reason: 'fewer-than-5-viewers' };
@@ -57,8 +55,6 @@ export function classifySyncFailure(failure: FailureInput, postType: PostType, d
     case 'token-invalid':
     case 'account-action-required':
       return { kind: 'account-blocked', reason: failure.class };
-    case 'page-role-lost':
-      return { kind: 'stop', reason: 'page-role-lost' };
     case 'invalid-parameter':
       return { kind: 'stop', reason: failure.subcode === MEDIA_NOT_FOUND ? 'media-deleted' : 'object-unavailable' };
     case 'transient':
@@ -67,6 +63,7 @@ export function classifySyncFailure(failure: FailureInput, postType: PostType, d
     case 'unknown':
       return { kind: 'retry', reason: failure.class };
     default:
+      // page-role-lost, bad-media, account-restricted, duplicate...: nothing a retry changes.
       return { kind: 'stop', reason: failure.class };
   }
 }

@@ -15,8 +15,9 @@ export type PacingSettings = {
  * by the previous call (0: none yet, go now); concurrent callers each reserve the slot after the last one.
  */
 export function nextCallSlot(input: { readonly now: number; readonly lastSlot: number; readonly advice: UsageAdvice; readonly settings: PacingSettings }): number {
-  const interval = Math.max(1000 / input.settings.maxCallsPerSecond, input.advice.action === 'proceed' ? 0 : input.advice.delayMs);
-  return input.lastSlot === 0 ? input.now : Math.max(input.now, input.lastSlot + interval);
+  // 'proceed' advises no delay, so its delayMs (0) never stretches the interval.
+  const interval = Math.max(1000 / input.settings.maxCallsPerSecond, input.advice.delayMs);
+  return Math.max(input.now, input.lastSlot + interval);
 }
 
 /** The business object a usage header is keyed by for an account: its Instagram account id or Page id. */

@@ -41,7 +41,7 @@ export function spreadFraction(postId: string, offsetMs: number): number {
 /** How far a sync is moved after its offset: up to a tenth of the offset, `maxSpreadMs`, and for stories half an hour. */
 export function spreadMs(postId: string, postType: PostType, offsetMs: number, maxSpreadMs: number): number {
   const cap = Math.min(offsetMs * SPREAD_SHARE_OF_OFFSET, maxSpreadMs, postType === 'story' ? STORY_MAX_SPREAD_MS : Number.POSITIVE_INFINITY);
-  return cap <= 0 ? 0 : Math.floor(spreadFraction(postId, offsetMs) * cap);
+  return Math.floor(spreadFraction(postId, offsetMs) * Math.max(0, cap));
 }
 
 export type ScheduledSync = { readonly offsetMs: number; readonly dueAt: Date };

@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AnalyticsSummary, PostIdParams, SnapshotSeries, SummaryQuery, TopPosts, TopPostsQuery } from '@postwire/api';
+import { callerOf } from '@postwire/auth';
+import { analyticsRequests } from '@postwire/contracts';
+import { provisionTopics } from '@postwire/kafka';
+import { ProblemError, formatTraceparent } from '@postwire/service-kit';
+
+export type AnalyticsRouteOptions = {
+  readonly analyticsUrl: string;
+  readonly publisherUrl: string;
+  readonly partitions: number;
+  readonly now?: () => Date;
+};
+
+const RefreshAccepted = z.object({ status: z.literal('accepted'), postId: z.uuid() });
+
+/**
+ * Insights: snapshots and the organisation summary from the analytics service, top posts from the publisher
+ * (which owns the analytics columns), and the on-demand refresh, which becomes `post.insights-refresh-requested`.
+ */
+export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = async (fastify, { analyticsUrl, publisherUrl, partitions, now = () => new Date() }) => {
+  // The refresh topic may not exist yet when analytics has not started: publishing would fail.
+  await provisionTopics(fastify.kafka.client, { topics: [analyticsRequests.name], partitions });
+
+  fastify.get(
+    '/posts/:postId/snapshots',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: "A post's insight snapshots as a time series",
+        description: 'Synced after publishing at +1 h, +6 h, +24 h, +72 h, +7 d and +28 d (stories within their 24 h), and on demand.',
+        params: PostIdParams,
+        response: { 200: SnapshotSeries },
+      },
+    },
+    (request) => fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${request.params.postId}/snapshots` }, request) as Promise<never>,
+  );
+
+  fastify.get(
+    '/analytics/summary',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Totals and trends per platform and post type over a window, with the window before it',
+        querystring: SummaryQuery,
+        response: { 200: AnalyticsSummary },
+      },
+    },
+    (request) => fastify.forwardRead(analyticsUrl, { path: '/v1/analytics/summary', query: request.query }, request) as Promise<never>,
+  );
+
+  fastify.get(
+    '/analytics/top-posts',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Best performing posts of a window, by engagement rate',
+        description: 'Engagement rate = (likes + comments + shares + saves) / reach x 100; it can exceed 100 when interactions outnumber the accounts reached.',
+        querystring: TopPostsQuery,
+        response: { 200: TopPosts },
+      },
+    },
+    (request) => fastify.forwardRead(publisherUrl, { path: '/v1/analytics/top-posts', query: request.query }, request) as Promise<never>,
+  );
+
+  fastify.post(
+    '/posts/:postId/insights/refresh',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: "Read a published post's insights now",
+        description:
+          'Accepted at once (202); the snapshot follows within seconds (see the Location). One refresh per post per cooldown ' +
+          '(15 min by default): inside it the answer is 429 with Retry-After.',
+        params: PostIdParams,
+        response: { 202: RefreshAccepted },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { postId } = request.params;
+      // Only a post the caller can see may be refreshed, and the event is keyed by its account: ask its owner.
+      const series = (await fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${postId}/snapshots` }, request)) as z.infer<typeof SnapshotSeries>;
+      const parsed = SnapshotSeries.safeParse(series);
+      if (!parsed.success) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The analytics service answered something unexpected. Try again.');
+      const { refreshAvailableAt, syncsStoppedReason, socialAccountId } = parsed.data;
+      if (syncsStoppedReason !== null) {
+        throw new ProblemError(409, 'insights-unavailable', 'Insights unavailable', `Meta no longer gives insights for this post (${syncsStoppedReason}).`);
+      }
+      if (refreshAvailableAt !== null) {
+        const waitSeconds = Math.max(1, Math.ceil((new Date(refreshAvailableAt).getTime() - now().getTime()) / 1000));
+        reply.header('retry-after', String(waitSeconds));
+        throw new ProblemError(429, 'refresh-too-soon', 'Too Many Requests', `This post was refreshed recently; try again after ${refreshAvailableAt}.`);
+      }
+      await fastify.kafka.producer.publish(analyticsRequests, [
+        {
+          type: 'post.insights-refresh-requested',
+          data: { postId, socialAccountId },
+          metadata: {
+            organisationId: caller.organisationId,
+            actorId: caller.userId,
+            correlationId: request.correlationId,
+            traceparent: formatTraceparent(request.traceContext),
+          },
+        },
+      ]);
+      request.log.info({ postId }, 'insights refresh requested');
+      return reply.code(202).header('location', `/v1/posts/${postId}/snapshots`).send({ status: 'accepted', postId });
+    },
+  );
+};
