@@ -1,28 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { nextCallSlot, usageObjectId } from '../src/domain/pacing.ts';
 
-const proceed = { action: 'proceed', delayMs: 0, percent: 10 } as const;
-const slow = (delayMs: number) => ({ action: 'slow-down', delayMs, percent: 90 }) as const;
 const settings = { maxCallsPerSecond: 10 };
+const slot = (input: { now: number; lastGlobal?: number; lastObject?: number; appDelayMs?: number; objectDelayMs?: number }) =>
+  nextCallSlot({ lastGlobal: 0, lastObject: 0, appDelayMs: 0, objectDelayMs: 0, settings, ...input });
 
 describe('pacing calls to Meta', () => {
   it('lets the first call go at once', () => {
-    expect(nextCallSlot({ now: 5_000, lastSlot: 0, advice: proceed, settings })).toBe(5_000);
-    expect(nextCallSlot({ now: 5_000, lastSlot: 0, advice: slow(3_000), settings })).toBe(5_000);
+    expect(slot({ now: 5_000 })).toEqual({ global: 5_000, start: 5_000 });
   });
 
-  it('spaces calls by 1/rate', () => {
-    expect(nextCallSlot({ now: 5_000, lastSlot: 5_000, advice: proceed, settings })).toBe(5_100);
-    expect(nextCallSlot({ now: 5_050, lastSlot: 5_000, advice: proceed, settings })).toBe(5_100);
-    expect(nextCallSlot({ now: 5_200, lastSlot: 5_000, advice: proceed, settings })).toBe(5_200);
-    expect(nextCallSlot({ now: 5_000, lastSlot: 5_100, advice: proceed, settings })).toBe(5_200);
+  it('spaces every call by 1/rate', () => {
+    expect(slot({ now: 5_000, lastGlobal: 5_000 })).toEqual({ global: 5_100, start: 5_100 });
+    expect(slot({ now: 5_050, lastGlobal: 5_000 })).toEqual({ global: 5_100, start: 5_100 });
+    expect(slot({ now: 5_200, lastGlobal: 5_000 })).toEqual({ global: 5_200, start: 5_200 });
+    expect(slot({ now: 5_000, lastGlobal: 5_100 })).toEqual({ global: 5_200, start: 5_200 });
   });
 
-  it('spaces calls by the slow-down when that is longer', () => {
-    expect(nextCallSlot({ now: 5_000, lastSlot: 5_000, advice: slow(2_000), settings })).toBe(7_000);
-    expect(nextCallSlot({ now: 5_000, lastSlot: 5_000, advice: slow(50), settings })).toBe(5_100);
-    expect(nextCallSlot({ now: 9_000, lastSlot: 5_000, advice: slow(2_000), settings })).toBe(9_000);
-    expect(nextCallSlot({ now: 5_000, lastSlot: 5_000, advice: { action: 'stop', delayMs: 60_000, percent: 100 }, settings })).toBe(65_000);
+  it('stretches the instance-wide gap by the app slow-down when that is longer', () => {
+    expect(slot({ now: 5_000, lastGlobal: 5_000, appDelayMs: 2_000 })).toEqual({ global: 7_000, start: 7_000 });
+    expect(slot({ now: 5_000, lastGlobal: 5_000, appDelayMs: 50 })).toEqual({ global: 5_100, start: 5_100 });
+    expect(slot({ now: 9_000, lastGlobal: 5_000, appDelayMs: 2_000 })).toEqual({ global: 9_000, start: 9_000 });
+  });
+
+  it("spaces one object's calls by its own slow-down without holding up the others", () => {
+    // The object's previous call at 5 000 and a 2 s slow-down: this one starts at 7 000, but reserves only the next global slot.
+    expect(slot({ now: 5_000, lastGlobal: 5_000, lastObject: 5_000, objectDelayMs: 2_000 })).toEqual({ global: 5_100, start: 7_000 });
+    expect(slot({ now: 5_000, lastGlobal: 5_000, lastObject: 5_000, objectDelayMs: 50 })).toEqual({ global: 5_100, start: 5_100 });
+    expect(slot({ now: 8_000, lastGlobal: 5_000, lastObject: 5_000, objectDelayMs: 2_000 })).toEqual({ global: 8_000, start: 8_000 });
   });
 
   it('keys usage by the Instagram account, or the Page for Facebook', () => {

@@ -1,23 +1,29 @@
 /**
  * How fast to call Meta given its usage headers (pure). packages/graph parses the headers and advises
- * proceed / slow-down / stop; this turns that advice and the pauses we keep into a wait before the next call.
+ * proceed / slow-down / stop; this turns that advice into when the next call may start.
  */
-import type { UsageAdvice } from '@postwire/graph';
-
 export type PacingSettings = {
   /** Calls per second one instance makes at most, whatever the headers say (spreads a burst). */
   readonly maxCallsPerSecond: number;
 };
 
 /**
- * When the next call may start: calls are spaced by 1/rate, or by the usage slow-down when that is longer, so
- * rising usage stretches the gap between calls (not just delays them all once). `lastSlot` is the start reserved
- * by the previous call (0: none yet, go now); concurrent callers each reserve the slot after the last one.
+ * When the next call may start. Two gaps apply: every call of this instance is spaced by 1/rate, stretched by
+ * the app-wide slow-down (X-App-Usage) when that is longer; and calls about one business object (an Instagram
+ * account or Page) are spaced by that object's own slow-down (X-Business-Use-Case-Usage), so one busy account
+ * slows only its own calls. `lastGlobal` / `lastObject` are the slots the previous calls reserved (0: none yet).
+ * Answers the slot this call reserves in the instance-wide sequence and when it may actually start.
  */
-export function nextCallSlot(input: { readonly now: number; readonly lastSlot: number; readonly advice: UsageAdvice; readonly settings: PacingSettings }): number {
-  // 'proceed' advises no delay, so its delayMs (0) never stretches the interval.
-  const interval = Math.max(1000 / input.settings.maxCallsPerSecond, input.advice.delayMs);
-  return Math.max(input.now, input.lastSlot + interval);
+export function nextCallSlot(input: {
+  readonly now: number;
+  readonly lastGlobal: number;
+  readonly lastObject: number;
+  readonly appDelayMs: number;
+  readonly objectDelayMs: number;
+  readonly settings: PacingSettings;
+}): { readonly global: number; readonly start: number } {
+  const global = Math.max(input.now, input.lastGlobal + Math.max(1000 / input.settings.maxCallsPerSecond, input.appDelayMs));
+  return { global, start: Math.max(global, input.lastObject + input.objectDelayMs) };
 }
 
 /** The business object a usage header is keyed by for an account: its Instagram account id or Page id. */

@@ -190,12 +190,15 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
       }
       case 'rate-limited': {
         const until = new Date(at.getTime() + failure.waitMs);
-        const accounts = createAccountsProjection(pool);
-        if (failure.scope === 'app') await accounts.pauseApp(until, 'rate-limited');
-        else await accounts.pause(sync.account.id, until);
+        // The pause and the sync's new time together: nobody sees a paused account whose sync still looks untouched.
+        await pool.transaction(async (connection) => {
+          const accounts = createAccountsProjection(connection);
+          if (failure.scope === 'app') await accounts.pauseApp(until, 'rate-limited');
+          else await accounts.pause(sync.account.id, until);
+          await createSyncsRepository(connection).retryAt(sync.id, owner, until, 'rate-limited', false);
+        });
         pacer.forget(failure.scope === 'app' ? 'app' : usageObjectId({ platform: sync.account.platform, platformAccountId: sync.account.platform_account_id, pageId: sync.account.page_id }));
         metrics.pauses.inc({ scope: failure.scope });
-        await syncs.retryAt(sync.id, owner, until, 'rate-limited', false);
         logger.warn({ scope: failure.scope, socialAccountId: sync.account.id, until: until.toISOString() }, 'meta rate limit: pausing until access returns');
         return 'rate-limited';
       }

@@ -15,8 +15,9 @@ export type MetaPacer = ReturnType<typeof createMetaPacer>;
 export function createMetaPacer(settings: SyncSettings, metrics: SyncMetrics) {
   let app: UsageSnapshot['app'];
   const business = new Map<string, UsageSnapshot['business'][string]>();
-  // The start time reserved by the latest call: concurrent lanes queue behind each other, one slot per 1/rate s.
-  let lastSlot = 0;
+  // Slots reserved by the latest calls, instance-wide and per business object: concurrent lanes queue behind them.
+  let lastGlobal = 0;
+  const lastByObject = new Map<string, number>();
 
   const peaks = { app: 0, business: 0 };
   function observe(header: 'app' | 'business', percent: number) {
@@ -40,24 +41,36 @@ export function createMetaPacer(settings: SyncSettings, metrics: SyncMetrics) {
       }
     },
 
-    /** Usage advice for calls about one business object (the app's share counts for every object). */
+    /** Usage advice from the app's usage alone, and from one business object's alone. */
     advice(objectId: string) {
       const entries = business.get(objectId);
-      return adviseUsage(
-        { app, business: entries === undefined ? {} : { [objectId]: entries } },
-        { slowDownAtPercent: settings.slowDownAtPercent, maxSlowDownMs: settings.maxSlowDownMs, stopWithoutEstimateMs: settings.rateLimitPauseMs },
-      );
+      const options = { slowDownAtPercent: settings.slowDownAtPercent, maxSlowDownMs: settings.maxSlowDownMs, stopWithoutEstimateMs: settings.rateLimitPauseMs };
+      return {
+        app: adviseUsage({ app, business: {} }, options),
+        object: adviseUsage({ app: undefined, business: entries === undefined ? {} : { [objectId]: entries } }, options),
+      };
     },
 
-    /** Waits for this call's turn; answers 'stop' (without waiting) when the usage says the budget is spent. */
+    /** Waits for this call's turn; answers 'stop' (without waiting) when the usage says a budget is spent. */
     async take(objectId: string): Promise<{ readonly kind: 'go' } | { readonly kind: 'stop'; readonly waitMs: number }> {
       const advice = this.advice(objectId);
-      if (advice.action === 'stop') return { kind: 'stop', waitMs: advice.delayMs };
+      if (advice.app.action === 'stop') return { kind: 'stop', waitMs: advice.app.delayMs };
+      if (advice.object.action === 'stop') return { kind: 'stop', waitMs: advice.object.delayMs };
       const now = Date.now();
-      lastSlot = nextCallSlot({ now, lastSlot, advice, settings: { maxCallsPerSecond: settings.maxCallsPerSecond } });
-      const wait = lastSlot - now;
+      const slot = nextCallSlot({
+        now,
+        lastGlobal,
+        lastObject: lastByObject.get(objectId) ?? 0,
+        appDelayMs: advice.app.delayMs,
+        objectDelayMs: advice.object.delayMs,
+        settings: { maxCallsPerSecond: settings.maxCallsPerSecond },
+      });
+      lastGlobal = slot.global;
+      lastByObject.set(objectId, slot.start);
+      const wait = slot.start - now;
       if (wait > 0) {
-        metrics.limitWait.inc({ reason: advice.action === 'slow-down' ? 'slow-down' : 'spacing' }, wait / 1000);
+        const slowed = advice.app.action === 'slow-down' || advice.object.action === 'slow-down';
+        metrics.limitWait.inc({ reason: slowed ? 'slow-down' : 'spacing' }, wait / 1000);
         await sleep(wait);
       }
       return { kind: 'go' };
@@ -69,7 +82,10 @@ export function createMetaPacer(settings: SyncSettings, metrics: SyncMetrics) {
      */
     forget(objectId: string | 'app') {
       if (objectId === 'app') app = undefined;
-      else business.delete(objectId);
+      else {
+        business.delete(objectId);
+        lastByObject.delete(objectId);
+      }
     },
 
     peaks: () => ({ ...peaks }),
