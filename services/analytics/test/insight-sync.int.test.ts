@@ -238,6 +238,32 @@ describe('insight syncs against the Meta sandbox, two instances, real Kafka and 
     expect(row?.plays_count).toBeNull();
   }, 120_000);
 
+  it('reads a Facebook reel through video_insights, with the reactions of the post behind it', async () => {
+    const started = await graph.post(`/${BAKERY_PAGE}/video_reels`, { token: igToken, params: { upload_phase: 'start' }, schema: z.object({ video_id: z.string(), upload_url: z.string() }) });
+    const upload = await fetch(started.upload_url, { method: 'POST', headers: { authorization: `OAuth ${igToken}`, file_url: `${sandbox.baseUrl}/_sandbox/media/sample.mp4?seconds=10&w=720&h=1280` } });
+    expect(upload.ok).toBe(true);
+    await graph.post(`/${BAKERY_PAGE}/video_reels`, {
+      token: igToken,
+      params: { upload_phase: 'finish', video_id: started.video_id, video_state: 'PUBLISHED', description: 'reel' },
+      schema: z.object({ success: z.boolean() }),
+    });
+    const postId = await published({ platform: 'facebook', postType: 'reel', platformPostId: started.video_id });
+    await advance(HOUR_MS + PAST_SPREAD_MS);
+    const [row] = await snapshotCount(postId, 1);
+    const insights = await graph.get(`/${started.video_id}/video_insights`, {
+      token: igToken,
+      params: { metric: 'fb_reels_total_plays,post_impressions_unique' },
+      schema: z.object({ data: z.array(z.object({ name: z.string(), values: z.array(z.object({ value: z.number() })) })) }),
+    });
+    const value = (name: string) => insights.data.find((entry) => entry.name === name)?.values[0]?.value;
+    expect(row?.plays_count).toBe(value('fb_reels_total_plays'));
+    expect(row?.impressions).toBe(value('fb_reels_total_plays'));
+    expect(row?.reach).toBe(value('post_impressions_unique'));
+    expect(row?.likes_count).toBeGreaterThan(0);
+    const tracked = await admin.query<{ facebook_post_id: string | null }>('SELECT facebook_post_id FROM analytics.tracked_posts WHERE id = $1', [postId]);
+    expect(tracked.rows[0]?.facebook_post_id).toMatch(/^\d+_\d+$|^\d+$/);
+  }, 120_000);
+
   it('stops syncing a deleted post and removes its snapshots', async () => {
     const media = await publishInstagram(graph, sandbox.baseUrl, BAKERY_IG, igToken, 'image');
     const postId = await published({ platform: 'instagram', postType: 'feed', platformPostId: media.mediaId });
