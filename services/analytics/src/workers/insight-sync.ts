@@ -94,13 +94,13 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
   }
 
   /** The Meta calls of one sync; each waits for its turn with the pacer. 'stop' when usage says the budget is spent. */
-  async function readInsights(sync: ClaimedSync, token: string, objectId: string): Promise<MappedInsights | { readonly kind: 'budget-spent'; readonly waitMs: number }> {
+  async function readInsights(sync: ClaimedSync, token: string, objectId: string): Promise<MappedInsights | { readonly kind: 'budget-spent'; readonly scope: 'app' | 'account'; readonly waitMs: number }> {
     const { post } = sync;
     const plan = insightPlan(post.platform, post.post_type);
     const mediaId = post.platform_post_id ?? '';
     const turn = async () => {
       const taken = await pacer.take(objectId);
-      if (taken.kind === 'stop') throw new BudgetSpent(taken.waitMs);
+      if (taken.kind === 'stop') throw new BudgetSpent(taken.scope, taken.waitMs);
     };
     try {
       switch (plan.source) {
@@ -142,7 +142,7 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
           return { kind: 'not-yet' };
       }
     } catch (error) {
-      if (error instanceof BudgetSpent) return { kind: 'budget-spent', waitMs: error.waitMs };
+      if (error instanceof BudgetSpent) return { kind: 'budget-spent', scope: error.scope, waitMs: error.waitMs };
       throw error;
     }
   }
@@ -280,8 +280,9 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
     }
     const finishedAt = now();
     if (mapped.kind === 'budget-spent') {
-      pass.pausedAccounts.add(sync.account.id);
-      return applyFailure(sync, { kind: 'rate-limited', scope: 'account', waitMs: mapped.waitMs }, finishedAt);
+      if (mapped.scope === 'app') pass.appPaused = true;
+      else pass.pausedAccounts.add(sync.account.id);
+      return applyFailure(sync, { kind: 'rate-limited', scope: mapped.scope, waitMs: mapped.waitMs }, finishedAt);
     }
     if (mapped.kind === 'not-yet') {
       const decision = notYetDecision(finishedAt, sync.next_due_at === null ? undefined : new Date(sync.next_due_at), settings.notYetRecheckMs);
@@ -328,9 +329,11 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
 }
 
 class BudgetSpent extends Error {
+  readonly scope: 'app' | 'account';
   readonly waitMs: number;
-  constructor(waitMs: number) {
+  constructor(scope: 'app' | 'account', waitMs: number) {
     super('usage budget spent');
+    this.scope = scope;
     this.waitMs = waitMs;
   }
 }

@@ -52,10 +52,10 @@ export function createMetaPacer(settings: SyncSettings, metrics: SyncMetrics) {
     },
 
     /** Waits for this call's turn; answers 'stop' (without waiting) when the usage says a budget is spent. */
-    async take(objectId: string): Promise<{ readonly kind: 'go' } | { readonly kind: 'stop'; readonly waitMs: number }> {
+    async take(objectId: string): Promise<{ readonly kind: 'go' } | { readonly kind: 'stop'; readonly scope: 'app' | 'account'; readonly waitMs: number }> {
       const advice = this.advice(objectId);
-      if (advice.app.action === 'stop') return { kind: 'stop', waitMs: advice.app.delayMs };
-      if (advice.object.action === 'stop') return { kind: 'stop', waitMs: advice.object.delayMs };
+      if (advice.app.action === 'stop') return { kind: 'stop', scope: 'app', waitMs: advice.app.delayMs };
+      if (advice.object.action === 'stop') return { kind: 'stop', scope: 'account', waitMs: advice.object.delayMs };
       const now = Date.now();
       const slot = nextCallSlot({
         now,
