@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -38,6 +38,8 @@ describe("the post's analytics columns follow the latest synced snapshot", () =>
       PUBLISHER_WORKER_DATABASE_URL: database.urlFor('publisher', 'worker'),
       ...kafkaTestEnvironment(),
       JWT_SECRET,
+      TOKEN_ENCRYPTION_KEYS: `test-1:${randomBytes(32).toString('base64')}`,
+      TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
     });
     publisher = Fastify({ logger: false });
     await publisher.register(app, { config });
