@@ -2,7 +2,6 @@ import { type CommonQueryMethods, sql } from '@postwire/db';
 import { z } from 'zod';
 
 const posts = sql.identifier(['publisher', 'social_media_posts']);
-const accounts = sql.identifier(['publisher', 'accounts']);
 
 const Applied = z.object({
   id: z.string(),
@@ -67,14 +66,14 @@ export function createMetricsRepository(connection: CommonQueryMethods) {
 
     /**
      * The seed's example query 3: the organisation's posts published in the last `days`, by engagement rate.
-     * Runs under the caller's claims (RLS on both tables); the organisation filter is the seed's own.
+     * Runs under the caller's claims (RLS on the posts; the username through publisher.account_username, which
+     * answers for the caller's organisation only); the organisation filter is the seed's own.
      */
     async topPosts(organisationId: string, days: number, limit: number, now: Date) {
       return connection.any(sql.type(TopPost)`
         SELECT p.id, p.platform, p.post_type, p.caption, p.published_at, p.likes_count, p.comments_count, p.shares_count,
-               p.reach, p.impressions, p.engagement_rate, a.username
+               p.reach, p.impressions, p.engagement_rate, publisher.account_username(p.social_account_id) AS username
           FROM ${posts} p
-          LEFT JOIN ${accounts} a ON p.social_account_id = a.social_account_id
          WHERE p.organisation_id = ${organisationId}
            AND p.status = 'published'
            AND p.published_at >= ${sql.timestamp(now)} - make_interval(days => ${days})
