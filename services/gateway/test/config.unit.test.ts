@@ -30,7 +30,7 @@ describe('gateway configuration', () => {
     expect(config.auth).toMatchObject({ key: { kind: 'secret' }, audience: 'authenticated', organisationClaim: 'organisation_id' });
     expect(config.keyRing.activeKeyId).toBe('k1');
     expect(config.graph.target).toBe('sandbox');
-    expect(config.upstreams).toEqual({ accounts: 'http://127.0.0.1:3101', publisher: 'http://127.0.0.1:3102', timeoutMs: 5_000 });
+    expect(config.upstreams).toEqual({ accounts: 'http://127.0.0.1:3101', publisher: 'http://127.0.0.1:3102', analytics: 'http://127.0.0.1:3103', timeoutMs: 5_000 });
     expect(config.postWaitMs).toBe(2_000);
   });
 
