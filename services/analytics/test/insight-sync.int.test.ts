@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDevelopmentToken } from '@postwire/auth';
-import { analyticsEvents, analyticsRequests, postEvents } from '@postwire/contracts';
+import { accountEvents, analyticsEvents, analyticsRequests, postEvents } from '@postwire/contracts';
 import { type TokenCipher, createTokenCipher } from '@postwire/crypto';
 import type { GraphClient } from '@postwire/graph';
 import { type TestDatabase, addMember, createTestDatabase, sandboxControl, startMetaSandbox } from '@postwire/testing';
@@ -357,4 +357,31 @@ describe('insight syncs against the Meta sandbox, two instances, real Kafka and 
     expect(await asUser(owner)).toBe(6);
     expect(await asUser(stranger)).toBe(0);
   }, 60_000);
+  it("stops syncing an expired account's posts, or one whose token Meta refuses, until it is reconnected", async () => {
+    const media = await publishInstagram(graph, sandbox.baseUrl, BAKERY_IG, igToken, 'image');
+    const postId = await published({ platform: 'instagram', postType: 'feed', platformPostId: media.mediaId });
+    await publish(
+      first.log,
+      accountEvents,
+      [{ type: 'account.expired', data: { socialAccountId: instagramAccount, platform: 'instagram', reason: 'token-expired', expiredAt: now().toISOString() }, metadata: { organisationId: owner.organisationId } }],
+      '/postwire/accounts',
+    );
+    await eventually(async () => ((await admin.query<{ status: string }>('SELECT status FROM analytics.accounts WHERE id = $1', [instagramAccount])).rows[0]?.status === 'expired' ? true : undefined), 'the account to expire');
+    await advance(HOUR_MS + PAST_SPREAD_MS);
+    await twoMorePasses();
+    expect(await snapshots(postId)).toHaveLength(0);
+    // Reconnected: the sync that waited runs.
+    await connectAccount(first.log, cipher, { id: instagramAccount, organisationId: owner.organisationId, platform: 'instagram', platformAccountId: BAKERY_IG, pageId: BAKERY_PAGE, token: igToken });
+    await snapshotCount(postId, 1);
+
+    // Meta refuses the token (password changed): the account's syncs wait instead of failing.
+    await sandboxControl(sandbox.baseUrl, 'POST', '/tokens/invalidate', { token: igToken, reason: 'password_changed' });
+    await advance(5 * HOUR_MS);
+    await eventually(async () => ((await admin.query<{ token_refused_at: Date | null }>('SELECT token_refused_at FROM analytics.accounts WHERE id = $1', [instagramAccount])).rows[0]?.token_refused_at ? true : undefined), 'the token to be marked refused');
+    const waiting = await admin.query<{ status: string; attempts: number }>('SELECT status, attempts FROM analytics.insight_syncs WHERE post_id = $1 AND offset_ms = $2', [postId, 6 * HOUR_MS]);
+    expect(waiting.rows).toEqual([{ status: 'due', attempts: 0 }]);
+    igToken = await pageToken(sandbox.baseUrl, BAKERY_PAGE);
+    await connectAccount(first.log, cipher, { id: instagramAccount, organisationId: owner.organisationId, platform: 'instagram', platformAccountId: BAKERY_IG, pageId: BAKERY_PAGE, token: igToken });
+    await snapshotCount(postId, 2);
+  }, 120_000);
 });

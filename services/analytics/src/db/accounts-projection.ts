@@ -66,8 +66,14 @@ export function createAccountsProjection(connection: CommonQueryMethods) {
       return connection.maybeOne(sql.type(AccountRow)`SELECT ${columns} FROM ${accounts} WHERE id = ${id}`);
     },
 
-    async markTokenRefused(id: string, at: Date): Promise<void> {
-      await connection.query(sql.type(Id)`UPDATE ${accounts} SET token_refused_at = ${sql.timestamp(at)} WHERE id = ${id} RETURNING id`);
+    /**
+     * Meta refused the token a sync used. Only that token is marked: a sync still in flight when the account was
+     * reconnected must not mark the new token refused.
+     */
+    async markTokenRefused(id: string, usedToken: string, at: Date): Promise<void> {
+      await connection.query(sql.type(Id)`
+        UPDATE ${accounts} SET token_refused_at = ${sql.timestamp(at)} WHERE id = ${id} AND access_token = ${usedToken} RETURNING id
+      `);
     },
 
     /** A business use case limit: no call for this account before `until` (a later pause never shortens one in force). */

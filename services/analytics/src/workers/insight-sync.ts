@@ -203,7 +203,7 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
         return 'rate-limited';
       }
       case 'account-blocked':
-        await createAccountsProjection(pool).markTokenRefused(sync.account.id, at);
+        if (sync.account.access_token !== null) await createAccountsProjection(pool).markTokenRefused(sync.account.id, sync.account.access_token, at);
         await syncs.release(sync.id, owner);
         logger.warn({ socialAccountId: sync.account.id, reason: failure.reason }, "meta refused the account's token: its syncs wait for a new one");
         return 'account-blocked';
