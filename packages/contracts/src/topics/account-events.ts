@@ -119,7 +119,7 @@ export const accountEvents = defineTopic({
   description: 'Facts about connected social media accounts, owned by the accounts service.',
   kind: 'fact',
   producer: 'accounts',
-  consumers: ['publisher', 'gateway'],
+  consumers: ['publisher', 'gateway', 'analytics'],
   events: [
     accountConnected,
     accountUpdated,
