@@ -3,6 +3,7 @@ import {
   FACEBOOK_COUNT_FIELDS,
   FACEBOOK_POST_METRICS,
   FACEBOOK_REEL_METRICS,
+  FACEBOOK_VIDEO_POST_METRICS,
   INSTAGRAM_FEED_METRICS,
   INSTAGRAM_STORY_METRICS,
   MAX_ENGAGEMENT_RATE,
@@ -32,10 +33,11 @@ describe('which insights are asked for', () => {
   it('asks Facebook posts for post_media_view and post_total_media_view_unique, reels for video_insights, stories for nothing', () => {
     expect(FACEBOOK_POST_METRICS).toEqual(['post_media_view', 'post_total_media_view_unique']);
     expect(FACEBOOK_REEL_METRICS).toEqual(['fb_reels_total_plays', 'post_impressions_unique']);
+    expect(FACEBOOK_VIDEO_POST_METRICS).toEqual(['post_media_view', 'post_total_media_view_unique', 'post_video_views']);
     expect(FACEBOOK_COUNT_FIELDS).toBe('reactions.summary(total_count).limit(0),comments.summary(true).limit(0),shares');
     expect(insightPlan('facebook', 'feed')).toEqual({ source: 'facebook-post', metrics: FACEBOOK_POST_METRICS });
     expect(insightPlan('facebook', 'carousel')).toEqual({ source: 'facebook-post', metrics: FACEBOOK_POST_METRICS });
-    expect(insightPlan('facebook', 'reel')).toEqual({ source: 'facebook-reel', metrics: FACEBOOK_REEL_METRICS });
+    expect(insightPlan('facebook', 'reel')).toEqual({ source: 'facebook-reel', metrics: FACEBOOK_VIDEO_POST_METRICS, videoMetrics: FACEBOOK_REEL_METRICS });
     expect(insightPlan('facebook', 'story')).toEqual({ source: 'none', reason: 'facebook-stories-have-no-insights' });
   });
 
@@ -60,7 +62,7 @@ describe('which insights are asked for', () => {
       expect(metrics.length).toBeGreaterThan(0);
       expect(metrics.filter((metric) => REMOVED_INSTAGRAM_METRICS.includes(metric))).toEqual([]);
     }
-    expect(FACEBOOK_POST_METRICS.filter((metric) => REMOVED_FACEBOOK_POST_METRICS.includes(metric))).toEqual([]);
+    expect([...FACEBOOK_POST_METRICS, ...FACEBOOK_VIDEO_POST_METRICS].filter((metric) => REMOVED_FACEBOOK_POST_METRICS.includes(metric))).toEqual([]);
   });
 });
 
@@ -102,6 +104,19 @@ describe("Meta's answer as the seed's columns", () => {
     expect(mapFacebookPost({ post_total_media_view_unique: 630 }, { reactions: 72, comments: 9, shares: 5 })).toEqual({ kind: 'not-yet' });
     expect(mapFacebookPost(values, { reactions: undefined, comments: 9, shares: 5 })).toEqual({ kind: 'not-yet' });
     expect(mapFacebookPost(values, { reactions: 72, comments: undefined, shares: 5 })).toEqual({ kind: 'not-yet' });
+  });
+
+  it('maps a Facebook reel read through its post: post_video_views are its plays', () => {
+    const values = { post_media_view: 900, post_total_media_view_unique: 630, post_video_views: 540 };
+    expect(mapFacebookPost(values, { reactions: 72, comments: 9, shares: 5 }, true)).toEqual({
+      kind: 'available',
+      metrics: { likes: 72, comments: 9, shares: 5, saves: 0, reach: 630, impressions: 900, plays: 540 },
+    });
+    expect(mapFacebookPost({ post_media_view: 900, post_total_media_view_unique: 630 }, { reactions: 72, comments: 9, shares: 5 }, true)).toEqual({ kind: 'not-yet' });
+    expect(mapFacebookPost(values, { reactions: 72, comments: 9, shares: 5 }, false)).toEqual({
+      kind: 'available',
+      metrics: { likes: 72, comments: 9, shares: 5, saves: 0, reach: 630, impressions: 900, plays: null },
+    });
   });
 
   it('maps a Facebook reel: plays fill impressions and plays, unique impressions are its reach', () => {

@@ -43,6 +43,9 @@ export const INSTAGRAM_FEED_METRICS = ['views', 'reach', 'likes', 'comments', 's
 /** Stories have no likes, comments or saves; replies are their comments. */
 export const INSTAGRAM_STORY_METRICS = ['views', 'reach', 'shares', 'replies'] as const;
 export const FACEBOOK_POST_METRICS = ['post_media_view', 'post_total_media_view_unique'] as const;
+/** A Facebook reel read through its post: the post metrics plus its video views. */
+export const FACEBOOK_VIDEO_POST_METRICS = ['post_media_view', 'post_total_media_view_unique', 'post_video_views'] as const;
+/** A Facebook reel read through its video (when the id we hold names the video): `video_insights`. */
 export const FACEBOOK_REEL_METRICS = ['fb_reels_total_plays', 'post_impressions_unique'] as const;
 /** Counts Facebook gives as fields of the post, not as insights. */
 export const FACEBOOK_COUNT_FIELDS = 'reactions.summary(total_count).limit(0),comments.summary(true).limit(0),shares';
@@ -50,7 +53,7 @@ export const FACEBOOK_COUNT_FIELDS = 'reactions.summary(total_count).limit(0),co
 export type InsightPlan =
   | { readonly source: 'instagram-media'; readonly metrics: readonly string[] }
   | { readonly source: 'facebook-post'; readonly metrics: readonly string[] }
-  | { readonly source: 'facebook-reel'; readonly metrics: readonly string[] }
+  | { readonly source: 'facebook-reel'; readonly metrics: readonly string[]; readonly videoMetrics: readonly string[] }
   | { readonly source: 'none'; readonly reason: string };
 
 /** What to ask Meta for one post. A carousel is asked about as a whole (its children have no insights). */
@@ -59,7 +62,7 @@ export function insightPlan(platform: Platform, postType: PostType): InsightPlan
     return { source: 'instagram-media', metrics: postType === 'story' ? INSTAGRAM_STORY_METRICS : INSTAGRAM_FEED_METRICS };
   }
   if (postType === 'story') return { source: 'none', reason: 'facebook-stories-have-no-insights' };
-  if (postType === 'reel') return { source: 'facebook-reel', metrics: FACEBOOK_REEL_METRICS };
+  if (postType === 'reel') return { source: 'facebook-reel', metrics: FACEBOOK_VIDEO_POST_METRICS, videoMetrics: FACEBOOK_REEL_METRICS };
   return { source: 'facebook-post', metrics: FACEBOOK_POST_METRICS };
 }
 
@@ -119,11 +122,12 @@ export function mapInstagram(postType: PostType, values: InsightValues): MappedI
 }
 
 /**
- * A Facebook post: `post_media_view` -> impressions, `post_total_media_view_unique` -> reach, reactions -> likes.
- * Meta leaves `shares` out while it is zero, so an absent share count is 0; absent reactions or comments are not.
+ * A Facebook post: `post_media_view` -> impressions, `post_total_media_view_unique` -> reach, reactions -> likes,
+ * and for a reel `post_video_views` -> plays. Meta leaves `shares` out while it is zero, so an absent share count
+ * is 0; absent reactions or comments are not.
  */
-export function mapFacebookPost(values: InsightValues, counts: FacebookCounts): MappedInsights {
-  if (!complete(values, FACEBOOK_POST_METRICS) || counts.reactions === undefined || counts.comments === undefined) return NOT_YET;
+export function mapFacebookPost(values: InsightValues, counts: FacebookCounts, video = false): MappedInsights {
+  if (!complete(values, video ? FACEBOOK_VIDEO_POST_METRICS : FACEBOOK_POST_METRICS) || counts.reactions === undefined || counts.comments === undefined) return NOT_YET;
   return {
     kind: 'available',
     metrics: {
@@ -133,12 +137,12 @@ export function mapFacebookPost(values: InsightValues, counts: FacebookCounts): 
       saves: 0,
       reach: value(values, 'post_total_media_view_unique'),
       impressions: value(values, 'post_media_view'),
-      plays: null,
+      plays: video ? value(values, 'post_video_views') : null,
     },
   };
 }
 
-/** A Facebook reel: plays fill impressions and plays (as views do on Instagram), unique impressions are its reach. */
+/** A Facebook reel read through its video: plays fill impressions and plays (as views do on Instagram), unique impressions are its reach. */
 export function mapFacebookReel(values: InsightValues, counts: FacebookCounts): MappedInsights {
   if (!complete(values, FACEBOOK_REEL_METRICS) || counts.reactions === undefined || counts.comments === undefined) return NOT_YET;
   const plays = value(values, 'fb_reels_total_plays');

@@ -102,6 +102,17 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
       const taken = await pacer.take(objectId);
       if (taken.kind === 'stop') throw new BudgetSpent(taken.scope, taken.waitMs);
     };
+    const readFacebookPost = async (postId: string, metrics: readonly string[], video: boolean): Promise<MappedInsights> => {
+      await turn();
+      const insights = await call('facebook-post-insights', () =>
+        graph.get(`/${encodeURIComponent(postId)}/insights`, { token, params: { metric: metrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
+      );
+      const found = values(insights);
+      // No figures yet: the counts would not make a snapshot either, so they are not asked for.
+      if (mapFacebookPost(found, { reactions: 0, comments: 0, shares: 0 }, video).kind === 'not-yet') return { kind: 'not-yet' };
+      await turn();
+      return mapFacebookPost(found, await facebookCounts(postId, token), video);
+    };
     try {
       switch (plan.source) {
         case 'instagram-media': {
@@ -109,21 +120,21 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
           const answer = await call('instagram-insights', () => graph.get(`/${encodeURIComponent(mediaId)}/insights`, { token, params: { metric: plan.metrics.join(',') }, schema: InsightsAnswer, retries: 0 }));
           return mapInstagram(post.post_type, values(answer));
         }
-        case 'facebook-post': {
-          await turn();
-          const insights = await call('facebook-post-insights', () =>
-            graph.get(`/${encodeURIComponent(mediaId)}/insights`, { token, params: { metric: plan.metrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
-          );
-          const found = values(insights);
-          // No figures yet: the counts would not make a snapshot either, so they are not asked for.
-          if (mapFacebookPost(found, { reactions: 0, comments: 0, shares: 0 }).kind === 'not-yet') return { kind: 'not-yet' };
-          await turn();
-          return mapFacebookPost(found, await facebookCounts(mediaId, token));
-        }
+        case 'facebook-post':
+          return await readFacebookPost(mediaId, plan.metrics, false);
         case 'facebook-reel': {
+          // The publisher keeps the reel's post id (usually) or its video id: a post answers post insights, a
+          // video only video_insights. Once the video path worked, the post behind it is remembered.
+          if (post.facebook_post_id === null) {
+            try {
+              return await readFacebookPost(mediaId, plan.metrics, true);
+            } catch (error) {
+              if (!(error instanceof GraphApiError && error.code === 100 && error.subcode === 33)) throw error;
+            }
+          }
           await turn();
           const insights = await call('facebook-video-insights', () =>
-            graph.get(`/${encodeURIComponent(mediaId)}/video_insights`, { token, params: { metric: plan.metrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
+            graph.get(`/${encodeURIComponent(mediaId)}/video_insights`, { token, params: { metric: plan.videoMetrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
           );
           const found = values(insights);
           if (mapFacebookReel(found, { reactions: 0, comments: 0, shares: 0 }).kind === 'not-yet') return { kind: 'not-yet' };
