@@ -102,10 +102,10 @@ export function createInsightSync(dependencies: InsightSyncDependencies) {
       const taken = await pacer.take(objectId);
       if (taken.kind === 'stop') throw new BudgetSpent(taken.scope, taken.waitMs);
     };
-    const readFacebookPost = async (postId: string, metrics: readonly string[], video: boolean): Promise<MappedInsights> => {
+    const readFacebookPost = async (postId: string, names: readonly string[], video: boolean): Promise<MappedInsights> => {
       await turn();
       const insights = await call('facebook-post-insights', () =>
-        graph.get(`/${encodeURIComponent(postId)}/insights`, { token, params: { metric: metrics.join(',') }, schema: InsightsAnswer, retries: 0 }),
+        graph.get(`/${encodeURIComponent(postId)}/insights`, { token, params: { metric: names.join(',') }, schema: InsightsAnswer, retries: 0 }),
       );
       const found = values(insights);
       // No figures yet: the counts would not make a snapshot either, so they are not asked for.
