@@ -1,0 +1,202 @@
+// The gateway's request path under load, beside a bare Fastify route answering the same JSON, in one run on
+// one machine. Everything runs for real in processes of its own: the gateway and the services it forwards to
+// (src/server.ts of each), a bare Fastify server (bench/bare-server.ts), Postgres (a database of its own) and
+// Kafka (a topic prefix of its own). autocannon drives them from this process.
+//
+//   npm run bench -w @postwire/gateway
+//   BENCH_SECONDS=8 BENCH_CONNECTIONS=50 BENCH_LOG_LEVEL=info BENCH_PROFILE=/tmp/profiles node bench/read-path.ts
+//
+// BENCH_PROFILE names a directory: the gateway and the accounts service then run with --cpu-prof and leave
+// their .cpuprofile files there when the run ends (open them in Chrome DevTools or speedscope).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { signDevelopmentToken } from '@postwire/auth';
+import { DEFAULT_DATABASE_URL } from '@postwire/config';
+import { GATEWAY_ROLE, connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// The stack's default level is info: Fastify logs two lines per request.
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
+// Half the issue's targets (2,000 POST/s and 5,000 GET/s): p99 must stay under 50 ms there.
+const HALF_TARGET = { get: 2_500, post: 1_000 };
+
+const children: ChildProcess[] = [];
+const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no free port');
+  return address.port;
+}
+
+async function waitFor(url: string, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} did not start`);
+}
+
+function start(entry: string, env: Record<string, string>, profile: boolean): ChildProcess {
+  const flags = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...flags, fileURLToPath(new URL(entry, import.meta.url))], {
+    env: { ...process.env, ...env },
+    // Log lines are written (the cost being measured) but not kept.
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // SIGINT lets Node write its CPU profile on the way out (close-with-grace then exits cleanly).
+  child.kill('SIGINT');
+  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+}
+
+// --- a database of its own: one organisation, its member, a few connected accounts ------------------------
+const name = `pw_bench_gateway_${randomBytes(3).toString('hex')}`;
+const adminUrl = databaseUrl(SERVER, name);
+await prepareDatabase(adminUrl);
+await migrateAll(adminUrl, 'up');
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+const organisationId = randomUUID();
+const userId = randomUUID();
+await admin.query('INSERT INTO public.organisations (id, name) VALUES ($1, $2)', [organisationId, 'Bench']);
+await admin.query('INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@example.test']);
+for (let index = 0; index < 5; index += 1) {
+  await admin.query(
+    `INSERT INTO accounts.social_media_accounts (id, organisation_id, platform, account_type, platform_account_id, username, access_token)
+     VALUES ($1, $2, 'instagram', 'business', $3, $4, 'enc:v1:k1:AAAAAAAAAAAAAAAA:c2VjcmV0:AAAAAAAAAAAAAAAAAAAAAA')`,
+    [randomUUID(), organisationId, `1784140000000${index}`, `bench.${index}`],
+  );
+}
+
+// --- the processes ------------------------------------------------------------------------------------------
+const prefix = `bench-gw-${randomBytes(3).toString('hex')}.`;
+const keyRing = { TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1' };
+// Nothing here calls Meta: the sandbox URL only has to be well-formed.
+const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: prefix, META_SANDBOX_URL: 'http://127.0.0.1:9', LOG_LEVEL, DATABASE_URL: adminUrl };
+const [barePort, accountsPort, gatewayPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+
+const bare = start('./bare-server.ts', { BARE_PORT: String(barePort), BARE_USER_ID: userId, BARE_ORGANISATION_ID: organisationId }, false);
+const accounts = start(
+  '../../accounts/src/server.ts',
+  {
+    ...shared,
+    ACCOUNTS_PORT: String(accountsPort),
+    ACCOUNTS_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').app),
+    ACCOUNTS_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').worker),
+  },
+  true,
+);
+const gateway = start(
+  '../src/server.ts',
+  {
+    ...shared,
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_METRICS_PORT: String(metricsPort),
+    GATEWAY_DATABASE_URL: connectionUrlForRole(adminUrl, GATEWAY_ROLE),
+    GATEWAY_ACCOUNTS_URL: `http://127.0.0.1:${accountsPort}`,
+    GATEWAY_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
+  },
+  true,
+);
+const bareUrl = `http://127.0.0.1:${barePort}`;
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+await Promise.all([
+  waitFor(`${bareUrl}/healthz`, 'the bare server'),
+  waitFor(`http://127.0.0.1:${accountsPort}/readyz`, 'the accounts service'),
+  waitFor(`${gatewayUrl}/readyz`, 'the gateway'),
+]);
+
+const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId, expiresIn: '2h' });
+const authorization = `Bearer ${token}`;
+for (const path of ['/v1/me', '/v1/accounts']) {
+  const answer = await fetch(`${gatewayUrl}${path}`, { headers: { authorization } });
+  if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${await answer.text()}`);
+}
+
+// --- the runs -------------------------------------------------------------------------------------------------
+type Target = { readonly name: string; readonly url: string; readonly method?: 'GET' | 'POST'; readonly headers?: Record<string, string>; readonly body?: string };
+type Figures = { readonly name: string; readonly requests: number; readonly p50: number; readonly p99: number; readonly non2xx: number; readonly errors: number; readonly rate?: number };
+
+async function run(target: Target, options: { readonly seconds: number; readonly rate?: number }): Promise<Figures> {
+  const result = await autocannon({
+    url: target.url,
+    method: target.method ?? 'GET',
+    headers: target.headers ?? {},
+    ...(target.body === undefined ? {} : { body: target.body }),
+    connections: CONNECTIONS,
+    duration: options.seconds,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+  });
+  return {
+    name: target.name,
+    requests: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    ...(options.rate === undefined ? {} : { rate: options.rate }),
+  };
+}
+
+const targets: Target[] = [
+  { name: 'bare Fastify, same JSON', url: `${bareUrl}/v1/me` },
+  { name: 'gateway GET /v1/me (auth only)', url: `${gatewayUrl}/v1/me`, headers: { authorization } },
+  { name: 'gateway GET /v1/accounts (forwarded, RLS read)', url: `${gatewayUrl}/v1/accounts`, headers: { authorization } },
+].filter((target) => !ONLY || ONLY.has(target.url.replace(/^.*\/v1/, '/v1')) || (ONLY.has('bare') && target.url.startsWith(bareUrl)));
+
+const figures: Figures[] = [];
+for (const target of targets) {
+  await run(target, { seconds: 2 }); // warm-up: JIT, pools, caches
+  figures.push(await run(target, { seconds: SECONDS }));
+  console.log(`measured ${target.name}`);
+}
+const rated: Figures[] = [];
+for (const target of targets.filter((candidate) => candidate.url.startsWith(gatewayUrl) && candidate.url.endsWith('/v1/accounts'))) {
+  rated.push(await run(target, { seconds: SECONDS, rate: HALF_TARGET.get }));
+}
+
+await Promise.all([gateway, accounts, bare].map(stop));
+await admin.end();
+const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
+await maintenance.connect();
+await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+await maintenance.end();
+
+const bareFigures = figures.find((entry) => entry.name.startsWith('bare'));
+const pad = (text: string, width: number) => text.padEnd(width);
+console.log(`\nGateway request path: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per route (after 2 s of warm-up), LOG_LEVEL=${LOG_LEVEL}`);
+console.log(`${pad('route', 50)} ${pad('req/s', 9)} ${pad('p50', 7)} ${pad('p99', 7)} ${pad('vs bare', 8)} non-2xx/errors`);
+for (const entry of figures) {
+  const ratio = bareFigures ? (entry.requests / bareFigures.requests).toFixed(2) : '-';
+  console.log(`${pad(entry.name, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad(ratio, 8)} ${entry.non2xx}/${entry.errors}`);
+}
+for (const entry of rated) {
+  console.log(`${pad(`${entry.name} at ${entry.rate} req/s`, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad('', 8)} ${entry.non2xx}/${entry.errors}`);
+}
+if (PROFILE_DIR) console.log(`\nCPU profiles of the gateway and the accounts service: ${PROFILE_DIR}`);
