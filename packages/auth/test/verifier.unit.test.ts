@@ -70,6 +70,67 @@ describe('JWT verification (HS256 shared secret)', () => {
   });
 });
 
+describe('the verified-token cache', () => {
+  const clock = (start: number) => {
+    let now = start;
+    return { now: () => now, set: (value: number) => void (now = value) };
+  };
+  const signAt = (issuedAtSeconds: number, lifetimeSeconds: number, user = userId) =>
+    new SignJWT({ organisation_id: organisationId })
+      .setProtectedHeader({ alg: 'HS256' }).setSubject(user).setAudience('authenticated')
+      .setIssuedAt(issuedAtSeconds).setExpirationTime(issuedAtSeconds + lifetimeSeconds)
+      .sign(new TextEncoder().encode(secret));
+
+  it('answers a token seen before with the caller it verified, until the token expires (clock tolerance included)', async () => {
+    const time = clock(1_800_000_000_000);
+    const cached = createJwtVerifier(settings, { now: time.now });
+    const token = await signAt(1_800_000_000, 60);
+    const first = await cached(token);
+    expect(await cached(token)).toBe(first);
+    // exp + 5 s of tolerance: accepted up to the last millisecond before, refused from then on, as jose does.
+    time.set((1_800_000_000 + 60 + 5) * 1000 - 1);
+    expect(await cached(token)).toBe(first);
+    time.set((1_800_000_000 + 60 + 5) * 1000);
+    expect(await rejection(cached(token))).toMatchObject({ status: 401, message: 'the token has expired' });
+    const uncached = createJwtVerifier(settings, { now: time.now, cacheSize: 0 });
+    expect(await rejection(uncached(token))).toMatchObject({ status: 401, message: 'the token has expired' });
+    time.set((1_800_000_000 + 60 + 5) * 1000 - 1);
+    expect(await uncached(token)).toEqual(first);
+  });
+
+  it('remembers at most cacheSize tokens, dropping the oldest first', async () => {
+    const time = clock(1_800_000_000_000);
+    const verify = createJwtVerifier(settings, { now: time.now, cacheSize: 2 });
+    const [a, b, c] = await Promise.all([randomUUID(), randomUUID(), randomUUID()].map((user) => signAt(1_800_000_000, 600, user)));
+    const first = { a: await verify(a ?? ''), b: await verify(b ?? '') };
+    expect(await verify(a ?? '')).toBe(first.a);
+    await verify(c ?? '');
+    expect(await verify(b ?? '')).toBe(first.b);
+    // a went first: verified afresh, the same caller in a new object.
+    const again = await verify(a ?? '');
+    expect(again).not.toBe(first.a);
+    expect(again).toEqual(first.a);
+  });
+
+  it('keeps no place for a token that does not verify, and refuses it every time', async () => {
+    const time = clock(1_800_000_000_000);
+    const verify = createJwtVerifier(settings, { now: time.now, cacheSize: 2 });
+    const [a, b] = await Promise.all([randomUUID(), randomUUID()].map((user) => signAt(1_800_000_000, 600, user)));
+    const first = { a: await verify(a ?? ''), b: await verify(b ?? '') };
+    const forged = await signDevelopmentToken({ secret: `${secret}-other`, userId, organisationId });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expect(await rejection(verify(forged))).toMatchObject({ status: 401, message: 'the token signature is not valid' });
+      expect(await rejection(verify(`garbage.${attempt}.token`))).toMatchObject({ status: 401, message: 'the token could not be verified' });
+    }
+    const noOrganisation = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setAudience('authenticated')
+      .setExpirationTime(1_800_000_600).sign(new TextEncoder().encode(secret));
+    expect(await rejection(verify(noOrganisation))).toMatchObject({ status: 403 });
+    expect(await rejection(verify(noOrganisation))).toMatchObject({ status: 403 });
+    expect(await verify(a ?? '')).toBe(first.a);
+    expect(await verify(b ?? '')).toBe(first.b);
+  });
+});
+
 describe('auth configuration', () => {
   it('needs exactly one of a shared secret or a JWKS URL', () => {
     expect(() => loadConfig(authEnvironment, {})).toThrow(ConfigError);

@@ -26,7 +26,6 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   // The gateway's port is public: its metrics are served on an internal address of their own.
   await fastify.register(serviceKit, { service: 'gateway', metricsListen: config.metrics });
   await fastify.register(openApiPlugin, { publicUrl: config.publicUrl, version: API_VERSION });
-  await fastify.register(cookie);
   // Only to read which organisation a user belongs to (role gateway_app, SELECT on users' two columns).
   await fastify.register(databasePlugin, { connectionUri: config.database, applicationName: 'gateway', maximumPoolSize: 4 });
   await fastify.register(authPlugin, {
@@ -46,7 +45,11 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   const cipher = createTokenCipher(config.keyRing);
   // The connect callback is where Meta sends the browser back: it has no bearer token, its cookie binds it.
   await fastify.register(answersPlugin, { instanceId: config.instanceId });
-  await fastify.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl, answerTimeoutMs: config.connectWaitMs });
+  // Only the connect flow reads cookies: no other request pays for parsing them.
+  await fastify.register(async (connect) => {
+    await connect.register(cookie);
+    await connect.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl, answerTimeoutMs: config.connectWaitMs });
+  });
   await fastify.register(upstreamPlugin, { timeoutMs: config.upstreams.timeoutMs });
   await fastify.register(
     async (api) => {
