@@ -24,4 +24,12 @@ describe('W3C trace context', () => {
   it('starts a new trace when there is none', () => {
     expect(formatTraceparent(childTraceContext())).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
+
+  it('draws every id afresh, across the blocks its random bytes come in', () => {
+    // 4 KiB blocks, 24 bytes per context: 1,000 contexts span several refills.
+    const contexts = Array.from({ length: 1_000 }, () => childTraceContext());
+    expect(new Set(contexts.map((context) => context.traceId)).size).toBe(1_000);
+    expect(new Set(contexts.map((context) => context.parentId)).size).toBe(1_000);
+    for (const context of contexts) expect(formatTraceparent(context)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
 });
