@@ -5,8 +5,9 @@
 //
 //   npm run bench -w @postwire/gateway
 //   BENCH_SECONDS=8 BENCH_CONNECTIONS=50 BENCH_LOG_LEVEL=info BENCH_PROFILE=/tmp/profiles node bench/read-path.ts
+//   BENCH_ONLY='bare,GET /v1/me' node bench/read-path.ts     (a subset: bare, GET /v1/me, GET /v1/accounts, GET /v1/posts, POST /v1/posts)
 //
-// BENCH_PROFILE names a directory: the gateway and the accounts service then run with --cpu-prof and leave
+// BENCH_PROFILE names a directory: the gateway, the accounts service and the publisher then run with --cpu-prof and leave
 // their .cpuprofile files there when the run ends (open them in Chrome DevTools or speedscope).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { signDevelopmentToken } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
+import { columnContext, createTokenCipher } from '@postwire/crypto';
 import { GATEWAY_ROLE, connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -82,113 +84,163 @@ await prepareDatabase(adminUrl);
 await migrateAll(adminUrl, 'up');
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
-const organisationId = randomUUID();
-const userId = randomUUID();
-await admin.query('INSERT INTO public.organisations (id, name) VALUES ($1, $2)', [organisationId, 'Bench']);
-await admin.query('INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@example.test']);
-for (let index = 0; index < 5; index += 1) {
-  await admin.query(
-    `INSERT INTO accounts.social_media_accounts (id, organisation_id, platform, account_type, platform_account_id, username, access_token)
-     VALUES ($1, $2, 'instagram', 'business', $3, $4, 'enc:v1:k1:AAAAAAAAAAAAAAAA:c2VjcmV0:AAAAAAAAAAAAAAAAAAAAAA')`,
-    [randomUUID(), organisationId, `1784140000000${index}`, `bench.${index}`],
-  );
-}
-
-// --- the processes ------------------------------------------------------------------------------------------
-const prefix = `bench-gw-${randomBytes(3).toString('hex')}.`;
-const keyRing = { TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1' };
-// Nothing here calls Meta: the sandbox URL only has to be well-formed.
-const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: prefix, META_SANDBOX_URL: 'http://127.0.0.1:9', LOG_LEVEL, DATABASE_URL: adminUrl };
-const [barePort, accountsPort, gatewayPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-
-const bare = start('./bare-server.ts', { BARE_PORT: String(barePort), BARE_USER_ID: userId, BARE_ORGANISATION_ID: organisationId }, false);
-const accounts = start(
-  '../../accounts/src/server.ts',
-  {
-    ...shared,
-    ACCOUNTS_PORT: String(accountsPort),
-    ACCOUNTS_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').app),
-    ACCOUNTS_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').worker),
-  },
-  true,
-);
-const gateway = start(
-  '../src/server.ts',
-  {
-    ...shared,
-    GATEWAY_PORT: String(gatewayPort),
-    GATEWAY_METRICS_PORT: String(metricsPort),
-    GATEWAY_DATABASE_URL: connectionUrlForRole(adminUrl, GATEWAY_ROLE),
-    GATEWAY_ACCOUNTS_URL: `http://127.0.0.1:${accountsPort}`,
-    GATEWAY_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
-  },
-  true,
-);
-const bareUrl = `http://127.0.0.1:${barePort}`;
-const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-await Promise.all([
-  waitFor(`${bareUrl}/healthz`, 'the bare server'),
-  waitFor(`http://127.0.0.1:${accountsPort}/readyz`, 'the accounts service'),
-  waitFor(`${gatewayUrl}/readyz`, 'the gateway'),
-]);
-
-const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId, expiresIn: '2h' });
-const authorization = `Bearer ${token}`;
-for (const path of ['/v1/me', '/v1/accounts']) {
-  const answer = await fetch(`${gatewayUrl}${path}`, { headers: { authorization } });
-  if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${await answer.text()}`);
-}
-
-// --- the runs -------------------------------------------------------------------------------------------------
-type Target = { readonly name: string; readonly url: string; readonly method?: 'GET' | 'POST'; readonly headers?: Record<string, string>; readonly body?: string };
 type Figures = { readonly name: string; readonly requests: number; readonly p50: number; readonly p99: number; readonly non2xx: number; readonly errors: number; readonly rate?: number };
-
-async function run(target: Target, options: { readonly seconds: number; readonly rate?: number }): Promise<Figures> {
-  const result = await autocannon({
-    url: target.url,
-    method: target.method ?? 'GET',
-    headers: target.headers ?? {},
-    ...(target.body === undefined ? {} : { body: target.body }),
-    connections: CONNECTIONS,
-    duration: options.seconds,
-    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
-  });
-  return {
-    name: target.name,
-    requests: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    ...(options.rate === undefined ? {} : { rate: options.rate }),
-  };
-}
-
-const targets: Target[] = [
-  { name: 'bare Fastify, same JSON', url: `${bareUrl}/v1/me` },
-  { name: 'gateway GET /v1/me (auth only)', url: `${gatewayUrl}/v1/me`, headers: { authorization } },
-  { name: 'gateway GET /v1/accounts (forwarded, RLS read)', url: `${gatewayUrl}/v1/accounts`, headers: { authorization } },
-].filter((target) => !ONLY || ONLY.has(target.url.replace(/^.*\/v1/, '/v1')) || (ONLY.has('bare') && target.url.startsWith(bareUrl)));
-
 const figures: Figures[] = [];
-for (const target of targets) {
-  await run(target, { seconds: 2 }); // warm-up: JIT, pools, caches
-  figures.push(await run(target, { seconds: SECONDS }));
-  console.log(`measured ${target.name}`);
-}
 const rated: Figures[] = [];
-for (const target of targets.filter((candidate) => candidate.url.startsWith(gatewayUrl) && candidate.url.endsWith('/v1/accounts'))) {
-  rated.push(await run(target, { seconds: SECONDS, rate: HALF_TARGET.get }));
+// Whatever happens, the processes stop and the database goes.
+try {
+  const organisationId = randomUUID();
+  const userId = randomUUID();
+  await admin.query('INSERT INTO public.organisations (id, name) VALUES ($1, $2)', [organisationId, 'Bench']);
+  await admin.query('INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@example.test']);
+  for (let index = 0; index < 5; index += 1) {
+    await admin.query(
+      `INSERT INTO accounts.social_media_accounts (id, organisation_id, platform, account_type, platform_account_id, username, access_token)
+       VALUES ($1, $2, 'instagram', 'business', $3, $4, 'enc:v1:k1:AAAAAAAAAAAAAAAA:c2VjcmV0:AAAAAAAAAAAAAAAAAAAAAA')`,
+      [randomUUID(), organisationId, `1784140000000${index}`, `bench.${index}`],
+    );
+  }
+
+  // The publisher's projection of one of them, with a few posts to list.
+  const keyBytes = randomBytes(32);
+  const keyRing = { TOKEN_ENCRYPTION_KEYS: `bench-1:${keyBytes.toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1' };
+  const cipher = createTokenCipher({ keys: new Map([['bench-1', keyBytes]]), activeKeyId: 'bench-1' });
+  const publisherAccountId = randomUUID();
+  await admin.query(
+    `INSERT INTO publisher.accounts (social_account_id, organisation_id, platform, account_type, platform_account_id, page_id, username,
+       status, capabilities, access_token, last_event_at)
+     VALUES ($1, $2, 'instagram', 'business', '17841400000000099', '100000000000099', 'bench.publisher', 'active',
+       '{"feed":true,"stories":true,"reels":true}', $3, now())`,
+    [publisherAccountId, organisationId, cipher.encrypt('bench-token', columnContext('publisher.accounts', publisherAccountId, 'access_token'))],
+  );
+  const imageUrl = 'https://cdn.example.com/bench.jpg';
+  await admin.query(
+    `WITH inserted AS (
+       INSERT INTO publisher.social_media_posts (organisation_id, social_account_id, created_by, content_type, content_url, caption,
+         post_type, platform, status, scheduled_for)
+       SELECT $1, $2, $3, 'image', $4, 'Bench post ' || n, 'feed', 'instagram', 'queued', now() + interval '1 day'
+       FROM generate_series(1, 10) AS n
+       RETURNING id)
+     INSERT INTO publisher.post_media (post_id, organisation_id, position, media_type, url)
+     SELECT id, $1, 0, 'image', $4 FROM inserted`,
+    [organisationId, publisherAccountId, userId, imageUrl],
+  );
+
+  // --- the processes ------------------------------------------------------------------------------------------
+  const prefix = `bench-gw-${randomBytes(3).toString('hex')}.`;
+  // Nothing here calls Meta: the sandbox URL only has to be well-formed.
+  const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: prefix, META_SANDBOX_URL: 'http://127.0.0.1:9', LOG_LEVEL, DATABASE_URL: adminUrl };
+  const [barePort, accountsPort, publisherPort, gatewayPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+
+  start('./bare-server.ts', { BARE_PORT: String(barePort), BARE_USER_ID: userId, BARE_ORGANISATION_ID: organisationId }, false);
+  start(
+    '../../accounts/src/server.ts',
+    {
+      ...shared,
+      ACCOUNTS_PORT: String(accountsPort),
+      ACCOUNTS_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').app),
+      ACCOUNTS_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').worker),
+    },
+    true,
+  );
+  start(
+    '../../publisher/src/server.ts',
+    {
+      ...shared,
+      PUBLISHER_PORT: String(publisherPort),
+      PUBLISHER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('publisher').app),
+      PUBLISHER_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('publisher').worker),
+    },
+    true,
+  );
+  start(
+    '../src/server.ts',
+    {
+      ...shared,
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_METRICS_PORT: String(metricsPort),
+      GATEWAY_DATABASE_URL: connectionUrlForRole(adminUrl, GATEWAY_ROLE),
+      GATEWAY_ACCOUNTS_URL: `http://127.0.0.1:${accountsPort}`,
+      GATEWAY_PUBLISHER_URL: `http://127.0.0.1:${publisherPort}`,
+      GATEWAY_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
+    },
+    true,
+  );
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  await Promise.all([
+    waitFor(`${bareUrl}/healthz`, 'the bare server'),
+    waitFor(`http://127.0.0.1:${accountsPort}/readyz`, 'the accounts service'),
+    waitFor(`http://127.0.0.1:${publisherPort}/readyz`, 'the publisher'),
+    waitFor(`${gatewayUrl}/readyz`, 'the gateway'),
+  ]);
+
+  const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId, expiresIn: '2h' });
+  const authorization = `Bearer ${token}`;
+  for (const path of ['/v1/me', '/v1/accounts', '/v1/posts']) {
+    const answer = await fetch(`${gatewayUrl}${path}`, { headers: { authorization } });
+    if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${await answer.text()}`);
+  }
+  // A draft: accepted at once (202 with respond-async), no Graph call ever follows.
+  const postBody = JSON.stringify({ socialAccountId: publisherAccountId, platform: 'instagram', postType: 'feed', media: [{ position: 0, mediaType: 'image', url: imageUrl }], caption: 'Bench draft' });
+  const postHeaders = { authorization, 'content-type': 'application/json', prefer: 'respond-async' };
+  const created = await fetch(`${gatewayUrl}/v1/posts`, { method: 'POST', headers: postHeaders, body: postBody });
+  if (created.status !== 202) throw new Error(`POST /v1/posts: ${created.status} ${await created.text()}`);
+
+  // --- the runs -------------------------------------------------------------------------------------------------
+  type Target = { readonly key: string; readonly name: string; readonly url: string; readonly method?: 'GET' | 'POST'; readonly headers?: Record<string, string>; readonly body?: string };
+
+  async function run(target: Target, options: { readonly seconds: number; readonly rate?: number }): Promise<Figures> {
+    const result = await autocannon({
+      url: target.url,
+      method: target.method ?? 'GET',
+      headers: target.headers ?? {},
+      ...(target.body === undefined ? {} : { body: target.body }),
+      connections: CONNECTIONS,
+      duration: options.seconds,
+      ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+    });
+    return {
+      name: target.name,
+      requests: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      ...(options.rate === undefined ? {} : { rate: options.rate }),
+    };
+  }
+
+  const targets: Target[] = [
+    { key: 'bare', name: 'bare Fastify, same JSON', url: `${bareUrl}/v1/me` },
+    { key: 'GET /v1/me', name: 'gateway GET /v1/me (auth only)', url: `${gatewayUrl}/v1/me`, headers: { authorization } },
+    { key: 'GET /v1/accounts', name: 'gateway GET /v1/accounts (forwarded, RLS read)', url: `${gatewayUrl}/v1/accounts`, headers: { authorization } },
+    // Before the POSTs: the list reads the ten seeded posts, not the drafts the POSTs leave.
+    { key: 'GET /v1/posts', name: 'gateway GET /v1/posts (forwarded, RLS read)', url: `${gatewayUrl}/v1/posts`, headers: { authorization } },
+    { key: 'POST /v1/posts', name: 'gateway POST /v1/posts (Prefer: respond-async)', url: `${gatewayUrl}/v1/posts`, method: 'POST', headers: postHeaders, body: postBody },
+  ].filter((target) => !ONLY || ONLY.has(target.key));
+
+  for (const target of targets) {
+    await run(target, { seconds: 2 }); // warm-up: JIT, pools, caches
+    figures.push(await run(target, { seconds: SECONDS }));
+    console.log(`measured ${target.name}`);
+    // The posts routes again at half their target rates (p99 must stay under 50 ms there), before the next route.
+    if (target.url.endsWith('/v1/posts')) {
+      rated.push(await run(target, { seconds: SECONDS, rate: target.method === 'POST' ? HALF_TARGET.post : HALF_TARGET.get }));
+      console.log(`measured ${target.name} at ${rated.at(-1)?.rate} req/s`);
+    }
+  }
+  await Promise.all(children.map(stop));
+} finally {
+  children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
+  await admin.end();
+  const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
+  await maintenance.connect();
+  await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  await maintenance.end();
 }
 
-await Promise.all([gateway, accounts, bare].map(stop));
-await admin.end();
-const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
-await maintenance.connect();
-await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-await maintenance.end();
-
-const bareFigures = figures.find((entry) => entry.name.startsWith('bare'));
+const bareFigures = figures.find((entry) => entry.name === 'bare Fastify, same JSON');
 const pad = (text: string, width: number) => text.padEnd(width);
 console.log(`\nGateway request path: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per route (after 2 s of warm-up), LOG_LEVEL=${LOG_LEVEL}`);
 console.log(`${pad('route', 50)} ${pad('req/s', 9)} ${pad('p50', 7)} ${pad('p99', 7)} ${pad('vs bare', 8)} non-2xx/errors`);
@@ -199,4 +251,4 @@ for (const entry of figures) {
 for (const entry of rated) {
   console.log(`${pad(`${entry.name} at ${entry.rate} req/s`, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad('', 8)} ${entry.non2xx}/${entry.errors}`);
 }
-if (PROFILE_DIR) console.log(`\nCPU profiles of the gateway and the accounts service: ${PROFILE_DIR}`);
+if (PROFILE_DIR) console.log(`\nCPU profiles of the gateway, the accounts service and the publisher (one file per process id): ${PROFILE_DIR}`);
