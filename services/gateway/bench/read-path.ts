@@ -5,11 +5,13 @@
 //
 //   npm run bench -w @postwire/gateway
 //   BENCH_SECONDS=8 BENCH_CONNECTIONS=50 BENCH_LOG_LEVEL=info BENCH_PROFILE=/tmp/profiles node bench/read-path.ts
-//   BENCH_ONLY='bare,GET /v1/me' node bench/read-path.ts     (a subset: bare, GET /v1/me, GET /v1/accounts, GET /v1/posts, POST /v1/posts)
+//   BENCH_ONLY='bare,GET /v1/me' node bench/read-path.ts
+//     (a subset of: bare, GET /v1/me, accounts direct, GET /v1/accounts, publisher direct, GET /v1/posts, POST /v1/posts)
 //
 // BENCH_PROFILE names a directory: the gateway, the accounts service and the publisher then run with --cpu-prof and leave
 // their .cpuprofile files there when the run ends (open them in Chrome DevTools or speedscope).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,7 +60,8 @@ async function waitFor(url: string, what: string): Promise<void> {
   throw new Error(`${what} did not start`);
 }
 
-function start(entry: string, env: Record<string, string>, profile: boolean): ChildProcess {
+const processNames = new Map<ChildProcess, string>();
+function start(entry: string, env: Record<string, string>, profile: boolean, label = entry): ChildProcess {
   const flags = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...flags, fileURLToPath(new URL(entry, import.meta.url))], {
     env: { ...process.env, ...env },
@@ -66,7 +69,22 @@ function start(entry: string, env: Record<string, string>, profile: boolean): Ch
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(child);
+  processNames.set(child, label);
   return child;
+}
+
+// CPU time (user + system, ms) a process has used, from /proc: what each request costs each process, however
+// busy the machine is with other work (wall-clock throughput on a shared 2-core machine says less).
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -84,8 +102,19 @@ await prepareDatabase(adminUrl);
 await migrateAll(adminUrl, 'up');
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
-type Figures = { readonly name: string; readonly requests: number; readonly p50: number; readonly p99: number; readonly non2xx: number; readonly errors: number; readonly rate?: number };
+type Figures = {
+  readonly name: string;
+  readonly requests: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly rate?: number;
+  /** CPU ms per request by process: gateway, accounts, publisher, bare, postgres (this database's backends), autocannon. */
+  readonly cpu: Record<string, number>;
+};
 const figures: Figures[] = [];
+const idlePerSecond = new Map<string, number>();
 const rated: Figures[] = [];
 // Whatever happens, the processes stop and the database goes.
 try {
@@ -132,7 +161,7 @@ try {
   const shared = { ...keyRing, JWT_SECRET, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: prefix, META_SANDBOX_URL: 'http://127.0.0.1:9', LOG_LEVEL, DATABASE_URL: adminUrl };
   const [barePort, accountsPort, publisherPort, gatewayPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
 
-  start('./bare-server.ts', { BARE_PORT: String(barePort), BARE_USER_ID: userId, BARE_ORGANISATION_ID: organisationId }, false);
+  start('./bare-server.ts', { BARE_PORT: String(barePort), BARE_USER_ID: userId, BARE_ORGANISATION_ID: organisationId }, false, 'bare');
   start(
     '../../accounts/src/server.ts',
     {
@@ -142,6 +171,7 @@ try {
       ACCOUNTS_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('accounts').worker),
     },
     true,
+    'accounts',
   );
   start(
     '../../publisher/src/server.ts',
@@ -152,6 +182,7 @@ try {
       PUBLISHER_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('publisher').worker),
     },
     true,
+    'publisher',
   );
   start(
     '../src/server.ts',
@@ -165,6 +196,7 @@ try {
       GATEWAY_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
     },
     true,
+    'gateway',
   );
   const bareUrl = `http://127.0.0.1:${barePort}`;
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -190,7 +222,22 @@ try {
   // --- the runs -------------------------------------------------------------------------------------------------
   type Target = { readonly key: string; readonly name: string; readonly url: string; readonly method?: 'GET' | 'POST'; readonly headers?: Record<string, string>; readonly body?: string };
 
+  async function backends(): Promise<number[]> {
+    const rows = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    return rows.rows.map((row) => row.pid);
+  }
+  function cpuSnapshot(postgres: readonly number[]): Map<string, number> {
+    const snapshot = new Map<string, number>();
+    for (const child of children) snapshot.set(processNames.get(child) ?? '?', cpuMsOf(child.pid));
+    snapshot.set('postgres', postgres.reduce((sum, pid) => sum + cpuMsOf(pid), 0));
+    const own = process.cpuUsage();
+    snapshot.set('autocannon', (own.user + own.system) / 1000);
+    return snapshot;
+  }
+
   async function run(target: Target, options: { readonly seconds: number; readonly rate?: number }): Promise<Figures> {
+    const postgresBefore = await backends();
+    const before = cpuSnapshot(postgresBefore);
     const result = await autocannon({
       url: target.url,
       method: target.method ?? 'GET',
@@ -200,7 +247,13 @@ try {
       duration: options.seconds,
       ...(options.rate === undefined ? {} : { overallRate: options.rate }),
     });
+    // Backends that came during the run count from their start; those that left are lost (the pools keep theirs).
+    const after = cpuSnapshot([...new Set([...postgresBefore, ...(await backends())])]);
+    const total = result.requests.total || 1;
+    const idle = (label: string) => (idlePerSecond.get(label) ?? 0) * options.seconds;
+    const cpu = Object.fromEntries([...after].map(([label, ms]) => [label, Math.max(0, ms - (before.get(label) ?? 0) - idle(label)) / total]));
     return {
+      cpu,
       name: target.name,
       requests: result.requests.average,
       p50: result.latency.p50,
@@ -214,12 +267,23 @@ try {
   const targets: Target[] = [
     { key: 'bare', name: 'bare Fastify, same JSON', url: `${bareUrl}/v1/me` },
     { key: 'GET /v1/me', name: 'gateway GET /v1/me (auth only)', url: `${gatewayUrl}/v1/me`, headers: { authorization } },
+    // The owners' read APIs on their own, then through the gateway: what the second hop adds.
+    { key: 'accounts direct', name: 'accounts GET /v1/accounts (direct, RLS read)', url: `http://127.0.0.1:${accountsPort}/v1/accounts`, headers: { authorization } },
     { key: 'GET /v1/accounts', name: 'gateway GET /v1/accounts (forwarded, RLS read)', url: `${gatewayUrl}/v1/accounts`, headers: { authorization } },
+    { key: 'publisher direct', name: 'publisher GET /v1/posts (direct, RLS read)', url: `http://127.0.0.1:${publisherPort}/v1/posts`, headers: { authorization } },
     // Before the POSTs: the list reads the ten seeded posts, not the drafts the POSTs leave.
     { key: 'GET /v1/posts', name: 'gateway GET /v1/posts (forwarded, RLS read)', url: `${gatewayUrl}/v1/posts`, headers: { authorization } },
     { key: 'POST /v1/posts', name: 'gateway POST /v1/posts (Prefer: respond-async)', url: `${gatewayUrl}/v1/posts`, method: 'POST', headers: postHeaders, body: postBody },
   ].filter((target) => !ONLY || ONLY.has(target.key));
 
+  // What each process spends with no requests at all (consumers, timers, workers), per second: taken off below.
+  {
+    const postgres = await backends();
+    const before = cpuSnapshot(postgres);
+    await sleep(5_000);
+    const after = cpuSnapshot(postgres);
+    for (const [label, ms] of after) idlePerSecond.set(label, label === 'autocannon' ? 0 : (ms - (before.get(label) ?? 0)) / 5);
+  }
   for (const target of targets) {
     await run(target, { seconds: 2 }); // warm-up: JIT, pools, caches
     figures.push(await run(target, { seconds: SECONDS }));
@@ -250,5 +314,15 @@ for (const entry of figures) {
 }
 for (const entry of rated) {
   console.log(`${pad(`${entry.name} at ${entry.rate} req/s`, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad('', 8)} ${entry.non2xx}/${entry.errors}`);
+}
+console.log('\nCPU ms per request, by process (user + system from /proc, less what each spends idle; 2 cores x 1000 ms / sum bounds req/s)');
+console.log(`idle, ms of CPU per second: ${[...idlePerSecond].map(([label, ms]) => `${label} ${ms.toFixed(0)}`).join(', ')}`);
+const cpuColumns = ['gateway', 'accounts', 'publisher', 'postgres', 'autocannon', 'bare'];
+console.log(`${pad('route', 50)} ${cpuColumns.map((column) => pad(column, 10)).join(' ')} ${pad('sum', 6)} bound`);
+for (const entry of [...figures, ...rated]) {
+  const values = cpuColumns.map((column) => entry.cpu[column] ?? 0);
+  const sum = values.reduce((total, value) => total + value, 0);
+  const label = entry.rate === undefined ? entry.name : `${entry.name} at ${entry.rate} req/s`;
+  console.log(`${pad(label, 50)} ${values.map((value) => pad(value.toFixed(3), 10)).join(' ')} ${pad(sum.toFixed(2), 6)} ${(2000 / sum).toFixed(0)} req/s`);
 }
 if (PROFILE_DIR) console.log(`\nCPU profiles of the gateway, the accounts service and the publisher (one file per process id): ${PROFILE_DIR}`);
