@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
 import Fastify, { type FastifyPluginAsync, type FastifyPluginOptions, type FastifyServerOptions } from 'fastify';
+import { destination } from 'pino';
 import { loggerOptions } from './logger.ts';
 import { problemServerOptions } from './problem.ts';
 
@@ -22,10 +23,13 @@ export type ServerSettings<Options extends FastifyPluginOptions> = {
  * hooks: consumers, outbox flush, pools), listen.
  */
 export async function runServer<Options extends FastifyPluginOptions>(settings: ServerSettings<Options>) {
+  const logger = loggerOptions({ service: settings.service, level: settings.logLevel });
   const fastify = Fastify({
     ...problemServerOptions,
     ...settings.fastify,
-    logger: loggerOptions({ service: settings.service, level: settings.logLevel }),
+    // Lines go out asynchronously: those logged while a write is under way leave together in the next one, instead
+    // of a blocking write(2) per line (two per request at info). pino flushes what is left when the process exits.
+    logger: { ...(typeof logger === 'object' ? logger : {}), stream: destination({ dest: 1, sync: false }) },
     // Unique across services and restarts (Fastify's default is a per-process counter: every service has a req-1).
     genReqId: () => randomUUID(),
   });
