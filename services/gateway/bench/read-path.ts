@@ -110,6 +110,8 @@ type Figures = {
   readonly non2xx: number;
   readonly errors: number;
   readonly rate?: number;
+  /** Non-2xx answers by status, e.g. "503x12". */
+  readonly statuses: string;
   /** CPU ms per request by process: gateway, accounts, publisher, bare, postgres (this database's backends), autocannon. */
   readonly cpu: Record<string, number>;
 };
@@ -252,8 +254,13 @@ try {
     const total = result.requests.total || 1;
     const idle = (label: string) => (idlePerSecond.get(label) ?? 0) * options.seconds;
     const cpu = Object.fromEntries([...after].map(([label, ms]) => [label, Math.max(0, ms - (before.get(label) ?? 0) - idle(label)) / total]));
+    const statuses = Object.entries(result.statusCodeStats)
+      .filter(([status]) => !status.startsWith('2'))
+      .map(([status, { count }]) => `${status}x${count}`)
+      .join(' ');
     return {
       cpu,
+      statuses,
       name: target.name,
       requests: result.requests.average,
       p50: result.latency.p50,
@@ -264,7 +271,7 @@ try {
     };
   }
 
-  const targets: Target[] = [
+  const targets = ([
     { key: 'bare', name: 'bare Fastify, same JSON', url: `${bareUrl}/v1/me` },
     { key: 'GET /v1/me', name: 'gateway GET /v1/me (auth only)', url: `${gatewayUrl}/v1/me`, headers: { authorization } },
     // The owners' read APIs on their own, then through the gateway: what the second hop adds.
@@ -274,7 +281,7 @@ try {
     // Before the POSTs: the list reads the ten seeded posts, not the drafts the POSTs leave.
     { key: 'GET /v1/posts', name: 'gateway GET /v1/posts (forwarded, RLS read)', url: `${gatewayUrl}/v1/posts`, headers: { authorization } },
     { key: 'POST /v1/posts', name: 'gateway POST /v1/posts (Prefer: respond-async)', url: `${gatewayUrl}/v1/posts`, method: 'POST', headers: postHeaders, body: postBody },
-  ].filter((target) => !ONLY || ONLY.has(target.key));
+  ] satisfies Target[]).filter((target: Target) => !ONLY || ONLY.has(target.key));
 
   // What each process spends with no requests at all (consumers, timers, workers), per second: taken off below.
   {
@@ -310,10 +317,10 @@ console.log(`\nGateway request path: autocannon, ${CONNECTIONS} connections, ${S
 console.log(`${pad('route', 50)} ${pad('req/s', 9)} ${pad('p50', 7)} ${pad('p99', 7)} ${pad('vs bare', 8)} non-2xx/errors`);
 for (const entry of figures) {
   const ratio = bareFigures ? (entry.requests / bareFigures.requests).toFixed(2) : '-';
-  console.log(`${pad(entry.name, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad(ratio, 8)} ${entry.non2xx}/${entry.errors}`);
+  console.log(`${pad(entry.name, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad(ratio, 8)} ${entry.non2xx}/${entry.errors} ${entry.statuses}`);
 }
 for (const entry of rated) {
-  console.log(`${pad(`${entry.name} at ${entry.rate} req/s`, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad('', 8)} ${entry.non2xx}/${entry.errors}`);
+  console.log(`${pad(`${entry.name} at ${entry.rate} req/s`, 50)} ${pad(entry.requests.toFixed(0), 9)} ${pad(`${entry.p50} ms`, 7)} ${pad(`${entry.p99} ms`, 7)} ${pad('', 8)} ${entry.non2xx}/${entry.errors} ${entry.statuses}`);
 }
 console.log('\nCPU ms per request, by process (user + system from /proc, less what each spends idle; 2 cores x 1000 ms / sum bounds req/s)');
 console.log(`idle, ms of CPU per second: ${[...idlePerSecond].map(([label, ms]) => `${label} ${ms.toFixed(0)}`).join(', ')}`);
