@@ -60,7 +60,8 @@ export function createJwtVerifier(settings: AuthSettings, options: JwtVerifierOp
         const oldest = cache.keys().next();
         if (!oldest.done) cache.delete(oldest.value);
       }
-      cache.set(token, { caller, acceptedUntilMs: (payload.exp + settings.clockToleranceSeconds) * 1000 });
+      // jose refuses once floor(now / 1000) >= exp + tolerance: for a fractional exp, from the next whole second.
+      cache.set(token, { caller, acceptedUntilMs: Math.ceil(payload.exp + settings.clockToleranceSeconds) * 1000 });
     }
     return caller;
   };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@postwire/config';
@@ -96,6 +96,23 @@ describe('the verified-token cache', () => {
     expect(await rejection(uncached(token))).toMatchObject({ status: 401, message: 'the token has expired' });
     time.set((1_800_000_000 + 60 + 5) * 1000 - 1);
     expect(await uncached(token)).toEqual(first);
+  });
+
+  it('keeps a fractional exp to the whole second jose keeps it to, cached or not', async () => {
+    const time = clock(1_800_000_000_000);
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const unsigned = `${encode({ alg: 'HS256' })}.${encode({ sub: userId, aud: 'authenticated', exp: 1_800_000_060.5, organisation_id: organisationId })}`;
+    const token = `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+    const cached = createJwtVerifier(settings, { now: time.now });
+    const uncached = createJwtVerifier(settings, { now: time.now, cacheSize: 0 });
+    const first = await cached(token);
+    // floor(now / 1000) < 1_800_000_065.5 holds up to 1_800_000_065_999 ms.
+    time.set(1_800_000_065_999);
+    expect(await cached(token)).toBe(first);
+    expect(await uncached(token)).toEqual(first);
+    time.set(1_800_000_066_000);
+    expect(await rejection(cached(token))).toMatchObject({ message: 'the token has expired' });
+    expect(await rejection(uncached(token))).toMatchObject({ message: 'the token has expired' });
   });
 
   it('remembers at most cacheSize tokens, dropping the oldest first', async () => {
