@@ -43,7 +43,7 @@ export {
 } from './upcasting.ts';
 export { DEAD_LETTER_HEADERS } from './dead-letter.ts';
 export { CATALOGUE, deadLetterTopicName, topicByName, type CatalogueTopic } from './catalogue.ts';
-export { buildAsyncApiDocument, type AsyncApiOptions } from './asyncapi.ts';
+export { buildAsyncApiDocument, eventExamples, exampleOf, type AsyncApiOptions } from './asyncapi.ts';
 export * from './topics/account-requests.ts';
 export * from './topics/account-events.ts';
 export * from './topics/post-requests.ts';

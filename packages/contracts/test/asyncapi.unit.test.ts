@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, buildAsyncApiDocument, deadLetterTopicName } from '../src/index.ts';
+import { CATALOGUE, HEADERS, buildAsyncApiDocument, deadLetterTopicName, eventExamples } from '../src/index.ts';
 
 // The AsyncAPI parser (Spectral rules) takes seconds per document; on a busy machine more than 5.
 describe('AsyncAPI document generated from the contracts', { timeout: 30_000 }, () => {
@@ -25,6 +25,32 @@ describe('AsyncAPI document generated from the contracts', { timeout: 30_000 }, 
     const types = CATALOGUE.flatMap((topic) => topic.events.map((event) => event.type));
     expect(types.length).toBeGreaterThan(0);
     expect(names).toEqual(expect.arrayContaining(types));
+  });
+
+  it('reports no warnings either (examples match their schemas, ids and descriptions are there)', async () => {
+    const { diagnostics } = await new Parser().parse(JSON.stringify(document));
+    expect(diagnostics.filter((diagnostic) => diagnostic.severity <= 1).map((warning) => `${warning.path.join('.')}: ${warning.message}`)).toEqual([]);
+  });
+
+  it('pins each message to its event type (ce_type const), names its correlation id, and gives a valid example', () => {
+    const messages = (document.components as { messages: Record<string, Record<string, unknown>> }).messages;
+    const examples = eventExamples();
+    for (const topic of CATALOGUE) {
+      for (const event of topic.events) {
+        const message = Object.values(messages).find((candidate) => candidate.name === event.type);
+        const headers = message?.headers as { properties: Record<string, { const?: string }>; required: string[] };
+        expect(headers.properties[HEADERS.type]?.const, event.type).toBe(event.type);
+        expect(headers.required).toContain(HEADERS.type);
+        expect(message?.correlationId).toEqual({ description: expect.any(String), location: `$message.header#/${HEADERS.correlationId}` });
+        const [example] = message?.examples as { headers: Record<string, string>; payload: unknown }[];
+        // The example is a payload the contract itself takes, and its headers name this event.
+        expect(event.data.safeParse(example?.payload).error, event.type).toBeUndefined();
+        expect(example?.payload).toEqual(examples.get(event.type));
+        expect(example?.headers).toMatchObject({ [HEADERS.type]: event.type, [HEADERS.specversion]: '1.0', [HEADERS.contentType]: 'application/json' });
+        expect(Object.keys(example?.headers ?? {})).toEqual(expect.arrayContaining(headers.required));
+      }
+    }
+    expect(messages.deadLetter?.examples).toHaveLength(1);
   });
 
   it('matches the committed asyncapi.json (run `npm run asyncapi -w @postwire/contracts` after a change)', async () => {
