@@ -34,6 +34,16 @@ const EXAMPLE = {
   uuid: '8d3c2a6e-1f4b-4c2d-9e0f-1a2b3c4d5e6f',
 } as const;
 
+/** Ids by the field that holds them, so an example's post and account are not the same id. */
+const NAMED_IDS: Readonly<Record<string, string>> = {
+  organisationId: EXAMPLE.organisationId,
+  postId: '8d3c2a6e-1f4b-4c2d-9e0f-1a2b3c4d5e6f',
+  socialAccountId: '2c6f0e4a-9b1d-4f3e-a7c5-6d8e9f0a1b2c',
+  requestId: '3e5a7c9b-0d2f-4a6b-8c1e-7f9a0b2c4d6e',
+  contentId: '6b8d0f2a-4c6e-4a8b-9d1f-3e5a7c9b0d2f',
+  userId: EXAMPLE.actorId,
+};
+
 /**
  * An example for each string pattern the contracts use; a pattern missing here fails the contracts'
  * tests (every generated example is checked against its event's schema), not the document silently.
@@ -109,7 +119,7 @@ function numberExample(schema: JsonObject): number {
 function stringExample(schema: JsonObject, name: string): string {
   switch (schema.format) {
     case 'uuid':
-      return name === 'organisationId' ? EXAMPLE.organisationId : EXAMPLE.uuid;
+      return NAMED_IDS[name] ?? EXAMPLE.uuid;
     case 'date-time':
       return EXAMPLE.time;
     case 'uri':
