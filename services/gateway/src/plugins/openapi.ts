@@ -2,17 +2,137 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  AcceptedPostSummary,
+  AccountCapabilities,
+  AccountList,
+  AccountResource,
+  AccountRetryResult,
+  CreatePostBody,
+  ExpiringAccounts,
+  PendingPostRequest,
+  PostList,
+  PostResource,
+  UnpostedContent,
+  UpdatePostBody,
+} from '@postwire/api';
 import { zodSchemasPlugin } from '@postwire/service-kit';
+import { type ProblemStatus, Problem, problemResponse } from '../routes/problem-docs.ts';
+import { COMPONENT_EXAMPLES } from './openapi-examples.ts';
 
 export type OpenApiOptions = { readonly publicUrl: string; readonly version: string };
 
 /**
+ * Shapes several operations share, named in components.schemas (and referenced, not repeated). A body
+ * schema appears as `<name>Input` (the zod transform names the input side so).
+ */
+const COMPONENTS: readonly (readonly [z.ZodType, string])[] = [
+  [Problem, 'Problem'],
+  [PostResource, 'Post'],
+  [PostList, 'PostList'],
+  [AcceptedPostSummary, 'PostSummary'],
+  [PendingPostRequest, 'PendingPostRequest'],
+  [AccountRetryResult, 'AccountRetryResult'],
+  [AccountResource, 'Account'],
+  [AccountList, 'AccountList'],
+  [AccountCapabilities, 'AccountCapabilities'],
+  [ExpiringAccounts, 'ExpiringAccounts'],
+  [UnpostedContent, 'UnpostedContent'],
+  [CreatePostBody, 'CreatePost'],
+  [UpdatePostBody, 'UpdatePost'],
+];
+
+const TAGS = [
+  { name: 'identity', description: 'Who the bearer token names' },
+  { name: 'connect', description: 'Connecting Instagram professional accounts and Facebook Pages through Meta\'s consent dialog (OAuth)' },
+  { name: 'accounts', description: 'Connected accounts: their state, what they can publish, disconnecting them' },
+  { name: 'posts', description: 'Drafting, scheduling and publishing posts, and following them to the platform' },
+];
+
+type RouteSchema = {
+  readonly hide?: boolean;
+  readonly security?: readonly unknown[];
+  readonly response?: Record<string, unknown>;
+  readonly [key: string]: unknown;
+};
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
+
+/**
+ * Every operation can be refused before its handler runs: an invalid request (400), an Accept it cannot
+ * answer (406), a failure of ours (500); one behind the bearer token also 401 and 403. Routes document
+ * what only they can answer; these are added where the route has not said it itself.
+ */
+function commonProblems(schema: RouteSchema): Record<string, unknown> {
+  const statuses: ProblemStatus[] = [400, 406, 500];
+  // No `security` of its own: the document's default, the bearer token.
+  if (schema.security === undefined) statuses.push(401, 403);
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)]));
+}
+
+/**
+ * The zod transform, plus what it leaves out: the common problems, and the headers of a documented
+ * answer (jsonResponse's `headers`: Location on a 202...), which @fastify/swagger reads from it.
+ */
+function transform(input: TransformInput) {
+  const schema = input.schema as RouteSchema | undefined;
+  if (!schema || schema.hide) return jsonSchemaTransform(input);
+  const responses: Record<string, unknown> = { ...commonProblems(schema), ...schema.response };
+  const headers = new Map<string, unknown>();
+  // An answer without a body (a redirect) is declared with an empty `content`: documented as is.
+  const bodiless = new Map<string, Record<string, unknown>>();
+  for (const [status, response] of Object.entries(responses)) {
+    if (response === null || typeof response !== 'object' || !('content' in response)) continue;
+    const { headers: declared, ...rest } = response as { headers?: unknown; content: object };
+    if (Object.keys(rest.content).length === 0) {
+      bodiless.set(status, { description: (rest as { description?: string }).description ?? '', ...(declared ? { headers: declared } : {}), type: 'null' });
+      delete responses[status];
+      continue;
+    }
+    if (declared) headers.set(status, declared);
+    responses[status] = rest;
+  }
+  const transformed = jsonSchemaTransform({ ...input, schema: { ...schema, response: responses } } as TransformInput);
+  const documented = (transformed.schema as { response?: Record<string, Record<string, unknown>> }).response ?? {};
+  for (const [status, declared] of headers) {
+    const response = documented[status];
+    if (response) response.headers = declared;
+  }
+  for (const [status, response] of bodiless) documented[status] = response;
+  (transformed.schema as { response?: unknown }).response = documented;
+  return transformed;
+}
+
+/** Components no operation refers to (the input or output twin of a shape, say) are left out. */
+function withoutUnusedComponents(document: Record<string, unknown>): Record<string, unknown> {
+  const components = (document.components ?? {}) as { schemas?: Record<string, unknown> };
+  const schemas = { ...components.schemas };
+  for (;;) {
+    const { components: _components, ...rest } = document;
+    const text = JSON.stringify([rest, Object.values(schemas)]);
+    const unused = Object.keys(schemas).filter((name) => !text.includes(`"#/components/schemas/${name}"`));
+    if (unused.length === 0) break;
+    for (const name of unused) delete schemas[name];
+  }
+  const named = Object.fromEntries(
+    Object.entries(schemas)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, schema]) => [name, COMPONENT_EXAMPLES[name] ? { ...(schema as object), examples: COMPONENT_EXAMPLES[name] } : schema]),
+  );
+  return { ...document, components: { ...components, schemas: named } };
+}
+
+/**
  * Route schemas are zod: they validate requests, serialise responses and are the OpenAPI document
- * (served at /openapi.json, browsable at /docs). Only routes with tags are published.
+ * (served at /openapi.json, browsable at /docs). Only routes with tags are published. Shared shapes
+ * are components; every error is the one Problem schema (application/problem+json).
  */
 export const openApiPlugin = fp(
   async (fastify: FastifyInstance, options: OpenApiOptions) => {
+    // Names in zod's global registry, which the zod transform turns into components: idempotent, the
+    // same schema keeps the same name however many apps a process builds.
+    for (const [schema, id] of COMPONENTS) z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id });
     await fastify.register(zodSchemasPlugin);
     await fastify.register(swagger, {
       openapi: {
@@ -21,17 +141,38 @@ export const openApiPlugin = fp(
           title: 'Postwire API',
           version: options.version,
           description:
-            'Connect Instagram professional accounts and Facebook Pages, schedule and publish posts, follow how they perform. ' +
-            'Errors are RFC 9457 problem details (application/problem+json).',
+            'Connect Instagram professional accounts and Facebook Pages, schedule and publish posts, follow how they perform.\n\n' +
+            'Every error is an RFC 9457 problem (`application/problem+json`, the `Problem` schema) whatever the request\'s ' +
+            'Accept: `type` and `code` say what kind, `detail` what happened, `instance` the request path, `requestId` the ' +
+            'request as the logs name it. A method a path does not take is 405 with `Allow`; an Accept that takes nothing an ' +
+            'operation answers with is 406.',
+          contact: { name: 'Postwire API support', url: 'https://postwire.dev/support', email: 'api@postwire.dev' },
+          license: { name: 'Proprietary', url: 'https://postwire.dev/terms' },
         },
-        servers: [{ url: options.publicUrl }],
+        servers: [{ url: options.publicUrl, description: 'This gateway' }],
+        tags: TAGS,
         components: {
-          securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT naming the user (`sub`) and the organisation' },
+            connectCookie: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: 'pw_connect',
+              description: 'Sealed, HttpOnly: set by the connect start in this browser, bound to its state and user, single use, 10 minutes',
+            },
+            connectAttemptCookie: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: 'pw_connect_attempt',
+              description: 'Sealed, HttpOnly: set by a callback that was still connecting, so only this browser can see how it ended',
+            },
+          },
         },
         security: [{ bearer: [] }],
       },
       hideUntagged: true,
-      transform: jsonSchemaTransform,
+      transform,
+      transformObject: (input) => withoutUnusedComponents(jsonSchemaTransformObject(input) as Record<string, unknown>) as ReturnType<typeof jsonSchemaTransformObject>,
     });
     await fastify.register(swaggerUi, { routePrefix: '/docs' });
     fastify.get('/openapi.json', { logLevel: 'warn' }, async () => fastify.swagger());

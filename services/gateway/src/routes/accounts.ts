@@ -12,6 +12,9 @@ import {
   ExpiringAccounts,
   ExpiringAccountsQuery,
 } from '@postwire/api';
+import { jsonResponse, locationHeader, problemResponses } from './problem-docs.ts';
+
+const readProblems = problemResponses(502, 503, 504);
 
 export type AccountReadOptions = { readonly accountsUrl: string };
 
@@ -22,10 +25,11 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
     {
       schema: {
         tags: ['accounts'],
+        operationId: 'listAccounts',
         summary: 'Connected accounts of your organisation',
-        description: '`status=active` lists the accounts that can publish now.',
+        description: 'Every Instagram account and Facebook Page your organisation connected, in any state. `status=active` lists the accounts that can publish now.',
         querystring: AccountListQuery,
-        response: { 200: AccountList },
+        response: { 200: jsonResponse(AccountList, 'The accounts'), ...readProblems },
       },
     },
     (request) => fastify.forwardRead(accountsUrl, { path: '/v1/accounts', query: request.query }, request) as Promise<never>,
@@ -33,19 +37,46 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
 
   fastify.get(
     '/accounts/expiring',
-    { schema: { tags: ['accounts'], summary: 'Active accounts whose tokens expire soon', querystring: ExpiringAccountsQuery, response: { 200: ExpiringAccounts } } },
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'listExpiringAccounts',
+        summary: 'Active accounts whose tokens expire soon',
+        description: 'Active accounts whose Meta token expires within `days` days: reconnect them before they stop publishing.',
+        querystring: ExpiringAccountsQuery,
+        response: { 200: jsonResponse(ExpiringAccounts, 'The accounts, soonest first'), ...readProblems },
+      },
+    },
     (request) => fastify.forwardRead(accountsUrl, { path: '/v1/accounts/expiring', query: request.query }, request) as Promise<never>,
   );
 
   fastify.get(
     '/accounts/:id',
-    { schema: { tags: ['accounts'], summary: 'One connected account', params: AccountIdParams, response: { 200: AccountResource } } },
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'getAccount',
+        summary: 'One connected account',
+        description: 'Its state, what it can publish and when its token expires; never the token.',
+        params: AccountIdParams,
+        response: { 200: jsonResponse(AccountResource, 'The account'), ...problemResponses(404), ...readProblems },
+      },
+    },
     (request) => fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}` }, request) as Promise<never>,
   );
 
   fastify.get(
     '/accounts/:id/capabilities',
-    { schema: { tags: ['accounts'], summary: 'What the account can publish now', params: AccountIdParams, response: { 200: AccountCapabilities } } },
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'getAccountCapabilities',
+        summary: 'What the account can publish now',
+        description: 'Feed posts, stories and reels, as the granted permissions and the account type allow, and whether it is active.',
+        params: AccountIdParams,
+        response: { 200: jsonResponse(AccountCapabilities, 'What it can publish'), ...problemResponses(404), ...readProblems },
+      },
+    },
     (request) => fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}/capabilities` }, request) as Promise<never>,
   );
 
@@ -54,6 +85,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
     {
       schema: {
         tags: ['accounts'],
+        operationId: 'deleteAccount',
         summary: 'Disconnect an account, or delete it with its posts',
         description:
           'Accepted at once (202); the accounts service erases the token and announces `account.disconnected`, which cancels ' +
@@ -63,7 +95,17 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
           mode: z.enum(['disconnect', 'delete']).default('disconnect'),
           revokeOnPlatform: z.stringbool().default(false).describe('Also revoke the app permissions at Meta'),
         }),
-        response: { 202: z.object({ status: z.literal('accepted'), accountId: z.uuid(), mode: z.enum(['disconnect', 'delete']) }) },
+        response: {
+          202: jsonResponse(
+            z
+              .object({ status: z.literal('accepted'), accountId: z.uuid(), mode: z.enum(['disconnect', 'delete']) })
+              .meta({ examples: [{ status: 'accepted', accountId: '2c6f0e4a-9b1d-4f3e-a7c5-6d8e9f0a1b2c', mode: 'disconnect' }] }),
+            'Accepted: the accounts service disconnects (or deletes) it shortly',
+            locationHeader('The account: /v1/accounts/{id}'),
+          ),
+          ...problemResponses(404),
+          ...readProblems,
+        },
       },
     },
     async (request, reply) => {

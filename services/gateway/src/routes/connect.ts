@@ -15,7 +15,7 @@ import {
   oauthEndpoints,
   tokenGrantFromAnswer,
 } from '@postwire/graph';
-import { ProblemError, formatTraceparent } from '@postwire/service-kit';
+import { ProblemError, formatTraceparent, sendProblem } from '@postwire/service-kit';
 import { randomUUID } from 'node:crypto';
 import {
   CONNECT_ATTEMPT_TTL_MS,
@@ -32,6 +32,7 @@ import {
 } from '../domain/connect-session.ts';
 import { REQUESTED_SCOPES, SUPPORTS_PKCE } from '../domain/scopes.ts';
 import { renderConnectResult } from './connect-page.ts';
+import { type HeaderDoc, jsonResponse, locationHeader, problemResponse, problemResponses } from './problem-docs.ts';
 
 export type ConnectRouteOptions = {
   readonly graph: GraphClient;
@@ -56,6 +57,48 @@ const ATTEMPT_COOKIE = 'pw_connect_attempt';
 const PLUGIN_STATE_COOKIE = 'pw_connect_state';
 const PLUGIN_VERIFIER_COOKIE = 'pw_connect_pkce';
 const Params = z.object({ provider: z.enum(PROVIDERS) });
+
+/** A connect route answers a browser with a page and a client that asks for JSON with JSON. */
+const PAGE_OR_JSON = { produces: ['text/html', 'application/json'] };
+
+/** What a connect ended with, as JSON (`Accept: application/json`); a browser gets it as a page. */
+const ConnectOutcome = z
+  .object({
+    outcome: z.enum(['connected', 'authorized']).describe('connected: done; authorized: access granted, accounts still being connected'),
+    provider: z.enum(PROVIDERS),
+    message: z.string().describe('What happened, in words a person can act on'),
+    socialAccountId: z.uuid().optional(),
+    grantedScopes: z.array(z.string()).optional().describe('The permissions granted on the consent screen'),
+    accounts: z.array(z.object({ id: z.uuid(), platform: z.string(), accountType: z.string().nullable(), username: z.string().nullable() })),
+    failures: z.array(z.object({ accountId: z.uuid(), message: z.string(), missingScopes: z.array(z.string()) })),
+    statusUrl: z.string().optional().describe('Still connecting: where the outcome will be (also the Location)'),
+  })
+  .meta({
+    examples: [
+      {
+        outcome: 'connected',
+        provider: 'facebook',
+        message: 'Connected 1 account.',
+        accounts: [{ id: '2c6f0e4a-9b1d-4f3e-a7c5-6d8e9f0a1b2c', platform: 'instagram', accountType: 'business', username: 'postwire.studio' }],
+        failures: [],
+      },
+    ],
+  });
+
+/** An outcome as a page (for a browser) or JSON; errors are problems as JSON. */
+const pageOrJson = (description: string, headers?: Readonly<Record<string, HeaderDoc>>) => ({
+  ...jsonResponse(ConnectOutcome, description, headers),
+  content: { 'application/json': { schema: ConnectOutcome }, 'text/html': { schema: z.string().describe('The result page') } },
+});
+const STILL_CONNECTING_HEADERS: Record<string, HeaderDoc> = {
+  ...locationHeader('Where the outcome will be: /v1/connect/{provider}/attempts/{attemptId}'),
+  'Retry-After': { type: 'integer', description: 'Seconds before looking again' },
+};
+const CONNECT_PROBLEMS = {
+  ...problemResponses(502),
+  422: problemResponse(422, 'Nothing was connected (`permission-missing`: a permission was not granted, `errors` name each; `connect-failed` otherwise)'),
+  504: problemResponse(504, 'Postwire did not hear back about this connection in time (`connect-timeout`): look at the account list'),
+};
 /** A still-connecting page looks again after this many seconds. */
 const REFRESH_SECONDS = 3;
 /**
@@ -139,17 +182,37 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
     '/connect/:provider/start',
     {
       onRequest: fastify.authenticate,
+      // The redirect has no body: any Accept is answered, JSON when it names JSON.
+      config: { produces: ['application/json', 'text/html'] },
       schema: {
-        tags: ['accounts'],
+        tags: ['connect'],
+        operationId: 'startConnect',
         summary: 'Start connecting Instagram or Facebook accounts',
         description:
-          'Redirects (302) to Meta\'s consent dialog. With `Accept: application/json` it answers the dialog URL instead, ' +
-          'for clients that open it themselves. The flow is bound to this browser by an HttpOnly cookie for 10 minutes.',
+          'Redirects (302) to Meta\'s consent dialog. With `Accept: application/json` it answers the dialog URL instead (200), ' +
+          'for clients that open it themselves. Either way the flow is bound to this browser by the HttpOnly `pw_connect` ' +
+          'cookie (Set-Cookie) for 10 minutes.',
         params: Params,
         querystring: z.object({
           accountId: z.uuid().optional().describe('Reconnect this existing account instead of connecting new ones'),
         }),
-        response: { 200: z.object({ authorizationUrl: z.url(), expiresAt: z.iso.datetime() }) },
+        response: {
+          200: jsonResponse(
+            z
+              .object({ authorizationUrl: z.url(), expiresAt: z.iso.datetime() })
+              .meta({ examples: [{ authorizationUrl: 'https://www.facebook.com/v23.0/dialog/oauth?client_id=1234567890&state=8f2c', expiresAt: '2026-03-08T14:10:00.000Z' }] }),
+            'With `Accept: application/json`: the consent dialog URL to open',
+            { 'Set-Cookie': { type: 'string', description: '`pw_connect`: the sealed flow, HttpOnly, 10 minutes' } },
+          ),
+          302: {
+            description: "Without JSON in Accept: to Meta's consent dialog",
+            headers: {
+              Location: { type: 'string', description: "Meta's consent dialog" },
+              'Set-Cookie': { type: 'string', description: '`pw_connect`: the sealed flow, HttpOnly, 10 minutes' },
+            },
+            content: {},
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -181,12 +244,17 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
   fastify.get(
     '/connect/:provider/callback',
     {
+      config: PAGE_OR_JSON,
       schema: {
-        tags: ['accounts'],
+        tags: ['connect'],
+        operationId: 'completeConnect',
         summary: 'Where Meta sends the browser back after consent',
         description:
-          'Not called directly. Checks the state against the flow started in this browser, exchanges the code and hands ' +
-          'the encrypted token to the accounts service. Answers a page (or JSON with `Accept: application/json`).',
+          'Not called directly: Meta sends the browser here. Authenticated by the `pw_connect` cookie the start set in this ' +
+          'browser (not a bearer token): the state must be that flow\'s, unexpired and unused. Exchanges the code and hands the ' +
+          'encrypted token to the accounts service. Answers a page, or JSON with `Accept: application/json` (errors as problems: ' +
+          '`consent-declined` when access was declined, `permission-missing` when a permission was not granted).',
+        security: [{ connectCookie: [] }],
         params: Params,
         querystring: z.object({
           code: z.string().min(1).max(2048).optional(),
@@ -195,6 +263,13 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
           error_reason: z.string().max(200).optional(),
           error_description: z.string().max(1000).optional(),
         }),
+        response: {
+          200: pageOrJson('Connected: the accounts'),
+          202: pageOrJson('Access granted, still connecting: the page looks again by itself, a client follows the Location', STILL_CONNECTING_HEADERS),
+          400: problemResponse(400, 'Not a valid callback: no flow of this browser (`connect-session-invalid`), already completed (`connect-session-used`), or access declined (`consent-declined`)'),
+          403: problemResponse(403, 'The user who started the flow no longer belongs to its organisation'),
+          ...CONNECT_PROBLEMS,
+        },
       },
     },
     async (request, reply) => {
@@ -282,14 +357,23 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
   fastify.get(
     '/connect/:provider/attempts/:attemptId',
     {
+      config: PAGE_OR_JSON,
       schema: {
-        tags: ['accounts'],
+        tags: ['connect'],
+        operationId: 'getConnectAttempt',
         summary: 'How a connect that was still in progress ended',
         description:
           'Where a still-connecting callback page (202) points: only the browser that completed the callback may look. ' +
           '200 connected, 422 failed (for example after the accounts service gave up on Meta), 202 still connecting, ' +
           '504 no answer in time. A page, or JSON with `Accept: application/json`.',
+        security: [{ connectAttemptCookie: [] }],
         params: Params.extend({ attemptId: z.uuid() }),
+        response: {
+          200: pageOrJson('Connected: the accounts'),
+          202: pageOrJson('Still connecting', STILL_CONNECTING_HEADERS),
+          404: problemResponse(404, 'Not an attempt of this browser, or more than 10 minutes old (`connect-attempt-not-found`)'),
+          ...CONNECT_PROBLEMS,
+        },
       },
     },
     async (request, reply) => {
@@ -391,7 +475,30 @@ function wantsPage(request: FastifyRequest): boolean {
   return !request.headers.accept?.includes('application/json');
 }
 
+/**
+ * A page for a browser; for a client, JSON, and an error as a problem (its code says which: declined,
+ * a permission missing, failed, or no answer in time), with the outcome's fields as extensions.
+ */
 function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult, refresh?: string) {
+  if (!wantsPage(request) && status >= 400) {
+    const code =
+      result.outcome === 'denied' ? 'consent-declined'
+      : status === 504 ? 'connect-timeout'
+      : result.failures?.some((failure) => failure.missingScopes.length > 0) ? 'permission-missing'
+      : 'connect-failed';
+    const { message, ...outcome } = result;
+    const missing = result.failures?.flatMap((failure) => failure.missingScopes.map((scope) => ({ field: 'scope', code: 'permission-missing', message: `${scope} was not granted` }))) ?? [];
+    return sendProblem(reply, {
+      type: `https://postwire.dev/problems/${code}`,
+      code,
+      title: code === 'consent-declined' ? 'Access was declined' : code === 'connect-timeout' ? 'No answer in time' : 'Nothing was connected',
+      status,
+      detail: message,
+      ...outcome,
+      ...(missing.length > 0 ? { errors: missing } : {}),
+      requestId: request.id,
+    });
+  }
   if (!wantsPage(request)) return reply.code(status).send(result);
   return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult(result, refresh));
 }

@@ -25,7 +25,7 @@ import {
 } from '@postwire/api';
 import { checkIdempotencyKey, postIdFor, prefersRespondAsync, rejectionDetail, requestHashOf, writeOutcome } from '../domain/post-requests.ts';
 import type { PostAnswer } from '../plugins/answers.ts';
-import { problemResponses } from './problem-docs.ts';
+import { jsonResponse, locationHeader, problemResponses } from './problem-docs.ts';
 
 export type PostRouteOptions = {
   /** The publisher's read API (reads, and the read-back after a write). */
@@ -49,20 +49,20 @@ const ListQuery = PostListQuery.extend({
   to: offsetInstant('to').optional().describe('scheduled_for (published_at for published posts) before this instant'),
 });
 
-const Location = { Location: { type: 'string', description: 'Where the post is read: /v1/posts/{postId}' } };
-const Pending = PendingPostRequest.meta({
-  description: 'Not answered in time (or `Prefer: respond-async`): the request is on Kafka; read the post at the Location',
-  headers: {
-    ...Location,
-    'Preference-Applied': { type: 'string', description: '`respond-async` when the Prefer header was honoured' },
-  },
-  examples: [{ status: 'pending', postId: '8d3c2a6e-1f4b-8c2d-9e0f-1a2b3c4d5e6f', requestEventId: '5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11', location: '/v1/posts/8d3c2a6e-1f4b-8c2d-9e0f-1a2b3c4d5e6f' }],
-});
-const Written = z.union([PostResource, AcceptedPostSummary]).describe('The post as the publisher has it now (its accepted summary when it cannot be read back)');
+const Location = locationHeader('Where the post is read: /v1/posts/{postId}');
+const Pending = jsonResponse(
+  PendingPostRequest,
+  'Not answered in time (or `Prefer: respond-async`): the request is on Kafka; read the post at the Location',
+  { ...Location, 'Preference-Applied': { type: 'string', description: '`respond-async` when the Prefer header was honoured' } },
+);
+const WrittenPost = z.union([PostResource, AcceptedPostSummary]);
+const Written = (description: string) =>
+  jsonResponse(WrittenPost, `${description}: the post as the publisher has it now (its accepted summary when it cannot be read back)`, Location);
 const PREFER_HEADER = {
   prefer: z.string().max(200).optional().describe('`respond-async` answers 202 at once, without waiting for the publisher (RFC 7240)'),
 };
-const writeProblems = problemResponses(400, 401, 403, 404, 422, 502, 503, 504);
+const writeProblems = problemResponses(404, 422, 502, 503, 504);
+const readProblems = problemResponses(502, 503, 504);
 
 /**
  * The posts API. Reads go to the publisher's read API with the caller's token, where RLS decides.
@@ -198,7 +198,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
           'idempotency-key': z.string().optional().describe('1-255 visible ASCII characters; the post id derives from it and your organisation'),
         }),
         body: CreatePostBody,
-        response: { 201: Written, 202: Pending, ...writeProblems },
+        response: { 201: Written('Created'), 202: Pending, ...writeProblems },
       },
     },
     async (request, reply) => {
@@ -235,7 +235,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
           'posts) and need an offset. `status=draft,queued&from=..&to=..` lists what is planned for a window. Pages follow ' +
           '`nextCursor`.',
         querystring: ListQuery,
-        response: { 200: PostList, ...problemResponses(400, 401, 403, 502, 503, 504) },
+        response: { 200: jsonResponse(PostList, 'A page of posts'), ...readProblems },
       },
     },
     (request) => {
@@ -253,7 +253,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         summary: 'One post, with its status, error and metrics',
         description: 'Where a 202 points. `errorMessage` says why a failed post failed, in words a person can act on.',
         params: PostIdParams,
-        response: { 200: PostResource, ...problemResponses(400, 401, 403, 404, 502, 503, 504) },
+        response: { 200: jsonResponse(PostResource, 'The post'), ...problemResponses(404), ...readProblems },
       },
     },
     (request) => fastify.forwardRead(options.publisherUrl, { path: `/v1/posts/${request.params.postId}` }, request) as Promise<never>,
@@ -273,7 +273,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         params: PostIdParams,
         headers: z.object(PREFER_HEADER),
         body: UpdatePostBody,
-        response: { 200: Written, 202: Pending, ...writeProblems },
+        response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
       },
     },
     async (request, reply) => {
@@ -309,7 +309,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
           description,
           params: PostIdParams,
           headers: z.object(PREFER_HEADER),
-          response: { 200: Written, 202: Pending, ...writeProblems },
+          response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
         },
       },
       async (request, reply) => {
@@ -347,7 +347,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         headers: z.object(PREFER_HEADER),
         // A cancel without a body is the usual case: Fastify hands an absent body over as null.
         body: CancelPostBody.nullish(),
-        response: { 200: Written, 202: Pending, ...writeProblems },
+        response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
       },
     },
     async (request, reply) => {
@@ -371,7 +371,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         params: PostIdParams,
         querystring: DeletePostQuery,
         headers: z.object(PREFER_HEADER),
-        response: { 200: Written, 202: Pending, ...writeProblems },
+        response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
       },
     },
     async (request, reply) => {
@@ -399,9 +399,10 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         params: AccountIdPathParams,
         headers: z.object(PREFER_HEADER),
         response: {
-          200: AccountRetryResult,
-          202: AccountRetryResult.meta({ headers: { Location: { type: 'string', description: "The account's posts: /v1/posts?account={accountId}" } } }),
-          ...problemResponses(400, 401, 403, 404, 502, 503, 504),
+          200: jsonResponse(AccountRetryResult, 'The posts the publisher put back in the queue (and those it refused)', locationHeader("The account's posts: /v1/posts?account={accountId}")),
+          202: jsonResponse(AccountRetryResult, 'No answer in time, or `Prefer: respond-async`: the request is on Kafka', locationHeader("The account's posts: /v1/posts?account={accountId}")),
+          ...problemResponses(404),
+          ...readProblems,
         },
       },
     },
@@ -436,7 +437,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         summary: 'Finished videos not yet posted anywhere',
         description: "Your organisation's completed videos that no post has published yet, newest first.",
         querystring: UnpostedContentQuery,
-        response: { 200: UnpostedContent, ...problemResponses(400, 401, 403, 502, 503, 504) },
+        response: { 200: jsonResponse(UnpostedContent, 'A page of finished videos no post has published yet'), ...readProblems },
       },
     },
     (request) => fastify.forwardRead(options.publisherUrl, { path: '/v1/content/unposted', query: request.query }, request) as Promise<never>,
