@@ -8,6 +8,8 @@ import { configSchema as accountsConfigSchema } from '@postwire/accounts/config'
 import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import gatewayApp from '@postwire/gateway/app';
+import publisherApp from '@postwire/publisher/app';
+import { configSchema as publisherConfigSchema } from '@postwire/publisher/config';
 import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { loggerOptions, problemServerOptions } from '@postwire/service-kit';
@@ -27,6 +29,8 @@ export type StackOptions = {
   readonly accountsEnvironment?: Record<string, string>;
   /** The accounts service's lifecycle clock. */
   readonly accountsClock?: () => Date;
+  /** Also run the publisher (its consumers, relay and read API), with the gateway's posts reads forwarded to it. */
+  readonly publisher?: boolean;
 };
 
 export async function startStack(options: StackOptions = {}) {
@@ -43,6 +47,18 @@ export async function startStack(options: StackOptions = {}) {
     ...options.accountsEnvironment,
   });
   const accounts = await listen('accounts', logs.stream, accountsApp, accountsConfig, options.accountsClock ? { now: options.accountsClock } : {});
+  const publisher = options.publisher
+    ? await listen(
+        'publisher',
+        logs.stream,
+        publisherApp,
+        loadConfig(publisherConfigSchema, {
+          ...shared,
+          PUBLISHER_DATABASE_URL: database.urlFor('publisher', 'app'),
+          PUBLISHER_WORKER_DATABASE_URL: database.urlFor('publisher', 'worker'),
+        }),
+      )
+    : undefined;
   const gateway = await listen(
     'gateway',
     logs.stream,
@@ -50,6 +66,7 @@ export async function startStack(options: StackOptions = {}) {
     loadConfig(gatewayConfigSchema, {
       ...shared,
       GATEWAY_ACCOUNTS_URL: accounts.url,
+      ...(publisher ? { GATEWAY_PUBLISHER_URL: publisher.url } : {}),
       GATEWAY_DATABASE_URL: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
       GATEWAY_METRICS_PORT: '0',
       GATEWAY_INSTANCE_ID: uniqueName('e2e-gateway'),
@@ -72,6 +89,9 @@ export async function startStack(options: StackOptions = {}) {
     sandbox,
     gateway: gateway.app,
     accounts: accounts.app,
+    publisher: publisher?.app,
+    /** Where the gateway listens, for a real HTTP client. */
+    gatewayUrl: gateway.url,
     logLines: logs.lines,
     member,
     /** Every token the sandbox has issued so far: user, Page and Instagram tokens. */
@@ -79,6 +99,7 @@ export async function startStack(options: StackOptions = {}) {
     async stop() {
       await gateway.app.close();
       await accounts.app.close();
+      await publisher?.app.close();
       await sandbox.close();
       await admin.end();
       await database.drop();

@@ -132,13 +132,16 @@ describe('posts API reads, forwarded to the publisher with the caller\'s identit
       if (method !== 'get') {
         expect(operation.responses['202'].headers.Location.schema).toEqual({ type: 'string' });
         // An account's retry lists what the publisher refused in its 200 instead.
-        if (operationId !== 'retryAccountPosts') expect(operation.responses['422'].content['application/problem+json'].schema.properties).toHaveProperty('errors');
+        if (operationId !== 'retryAccountPosts') expect(operation.responses['422'].content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
       }
     }
+    expect(document.components.schemas.Problem.properties).toHaveProperty('errors');
+    // Shared shapes are components: a $ref names one.
+    const resolve = (schema: { $ref?: string }) => (schema.$ref ? document.components.schemas[schema.$ref.split('/').pop() ?? ''] : schema);
     const create = document.paths['/v1/posts'].post;
-    const body = create.requestBody.content['application/json'];
+    const body = { ...create.requestBody.content['application/json'], schema: resolve(create.requestBody.content['application/json'].schema) };
     expect(body.example ?? body.schema.example).toMatchObject({ scheduledFor: '2026-03-08T09:00:00-05:00' });
-    expect(create.requestBody.content['application/json'].schema.properties.scheduledFor.description).toMatch(/offset/);
+    expect(body.schema.properties.scheduledFor.description).toMatch(/offset/);
     expect(create.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(expect.arrayContaining(['idempotency-key', 'prefer']));
   });
 });
