@@ -302,8 +302,18 @@ describe('fuzz pass over every documented operation', { timeout: 180_000 }, () =
     expect(cases.length).toBeGreaterThan(1_000);
     expect(rowsAfter).toEqual(rowsBefore);
     expect(messagesAfter).toEqual(messagesBefore);
-    // The counts cover what a write would have touched.
-    expect(Object.keys(rowsBefore)).toEqual(expect.arrayContaining(['publisher.social_media_posts', 'accounts.social_accounts']));
-    expect(Object.keys(messagesBefore).some((topic) => topic.endsWith('post-requests.v1'))).toBe(true);
+    // The counts cover what a write would have touched, and see one: a valid create sends its request event.
+    expect(Object.keys(rowsBefore)).toEqual(expect.arrayContaining(['publisher.social_media_posts', 'accounts.social_media_accounts']));
+    const requestsTopic = Object.keys(messagesBefore).find((topic) => topic.endsWith('post-requests.v1')) ?? '';
+    const valid = exampleBody(document, document.paths['/v1/posts']?.post as Operation);
+    const created = await send(stack.gatewayUrl, {
+      label: 'control',
+      method: 'POST',
+      path: '/v1/posts',
+      headers: { authorization: member.authorization, 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify(valid),
+    });
+    expect(created.status).toBe(202);
+    expect((await topicMessages())[requestsTopic]).toBe((messagesBefore[requestsTopic] ?? 0) + 1);
   });
 });
