@@ -78,16 +78,18 @@ function commonProblems(schema: RouteSchema): Record<string, unknown> {
 function transform(input: TransformInput) {
   const schema = input.schema as RouteSchema | undefined;
   if (!schema || schema.hide) return jsonSchemaTransform(input);
-  const responses: Record<string, unknown> = { ...commonProblems(schema), ...schema.response };
+  const responses: Record<string, unknown> = {};
   const headers = new Map<string, unknown>();
   // An answer without a body (a redirect) is declared with an empty `content`: documented as is.
   const bodiless = new Map<string, Record<string, unknown>>();
-  for (const [status, response] of Object.entries(responses)) {
-    if (response === null || typeof response !== 'object' || !('content' in response)) continue;
-    const { headers: declared, ...rest } = response as { headers?: unknown; content: object };
+  for (const [status, response] of Object.entries({ ...commonProblems(schema), ...schema.response })) {
+    if (response === null || typeof response !== 'object' || !('content' in response)) {
+      responses[status] = response;
+      continue;
+    }
+    const { headers: declared, ...rest } = response as { headers?: unknown; content: object; description?: string };
     if (Object.keys(rest.content).length === 0) {
-      bodiless.set(status, { description: (rest as { description?: string }).description ?? '', ...(declared ? { headers: declared } : {}), type: 'null' });
-      delete responses[status];
+      bodiless.set(status, { description: rest.description ?? '', ...(declared ? { headers: declared } : {}), type: 'null' });
       continue;
     }
     if (declared) headers.set(status, declared);
@@ -107,16 +109,17 @@ function transform(input: TransformInput) {
 /** Components no operation refers to (the input or output twin of a shape, say) are left out. */
 function withoutUnusedComponents(document: Record<string, unknown>): Record<string, unknown> {
   const components = (document.components ?? {}) as { schemas?: Record<string, unknown> };
-  const schemas = { ...components.schemas };
+  let schemas = Object.entries(components.schemas ?? {});
+  const { components: _components, ...rest } = document;
+  // A component only another unused one names is unused too: prune until nothing changes.
   for (;;) {
-    const { components: _components, ...rest } = document;
-    const text = JSON.stringify([rest, Object.values(schemas)]);
-    const unused = Object.keys(schemas).filter((name) => !text.includes(`"#/components/schemas/${name}"`));
-    if (unused.length === 0) break;
-    for (const name of unused) delete schemas[name];
+    const text = JSON.stringify([rest, schemas.map(([, schema]) => schema)]);
+    const used = schemas.filter(([name]) => text.includes(`"#/components/schemas/${name}"`));
+    if (used.length === schemas.length) break;
+    schemas = used;
   }
   const named = Object.fromEntries(
-    Object.entries(schemas)
+    schemas
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, schema]) => [name, COMPONENT_EXAMPLES[name] ? { ...(schema as object), examples: COMPONENT_EXAMPLES[name] } : schema]),
   );
