@@ -165,6 +165,22 @@ function casesFor(document: Document, path: string, method: string, operation: O
   }
   cases.push({ label: 'Accept: text/csv', method: verb, path: validPath(), headers: { ...auth, accept: 'text/csv', ...(body ? json : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   cases.push({ label: 'headers over the limit', method: verb, path: validPath(), headers: { ...auth, 'x-padding': 'p'.repeat(20_000) } });
+  // Headers every route reads first (correlation, trace context, Prefer) in forms nobody should send, on a
+  // request the Accept check then refuses: they are read, and must not break anything.
+  for (const [name, value] of [
+    ['x-correlation-id', 'c'.repeat(5_000)],
+    ['x-correlation-id', '../;DROP TABLE'],
+    ['traceparent', 'ff-00000000000000000000000000000000-0000000000000000-ff'],
+    ['traceparent', '00-'.repeat(300)],
+    ['prefer', 'respond-async, wait=-1, '.repeat(20)],
+  ] as const) {
+    cases.push({ label: `${name}: ${value.slice(0, 15)}`, method: verb, path: validPath(), headers: { ...auth, [name]: value, accept: 'text/csv', ...(body ? json : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  }
+  cases.push({ label: 'Accept refusing everything', method: verb, path: validPath(), headers: { ...auth, accept: 'application/json;q=0, */*;q=0.000' } });
+  // Every query parameter given twice.
+  for (const parameter of parameters.filter((candidate) => candidate.in === 'query')) {
+    cases.push({ label: `?${parameter.name} twice`, method: verb, path: `${validPath()}?${parameter.name}=1&${parameter.name}=%zz${plainIsWrong ? '' : '&limit=0'}`, headers: auth });
+  }
   if (parameters.some((parameter) => parameter.in === 'header' && parameter.name === 'idempotency-key') && body) {
     for (const key of ['', ' ', 'k'.repeat(256), '\u00e9t\u00e9']) {
       cases.push({ label: `Idempotency-Key ${key.slice(0, 10)}`, method: verb, path: validPath(), headers: { ...auth, ...json, 'idempotency-key': encodeURIComponent(key) === key ? key : Buffer.from(key, 'utf8').toString('latin1') }, body: JSON.stringify({ ...body, caption: 'c'.repeat(3_000) }) });
@@ -264,7 +280,7 @@ describe('fuzz pass over every documented operation', { timeout: 180_000 }, () =
         if (operation.security === undefined) cases.push({ label: 'unknown user', method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, randomUUID()), headers: { authorization: `Bearer ${foreign}` } });
       }
       // Methods the path does not take, and paths nothing serves.
-      for (const method of ['PUT', 'PATCH', 'DELETE', 'POST', 'GET'].filter((candidate) => !(candidate.toLowerCase() in methods))) {
+      for (const method of ['PUT', 'PATCH', 'DELETE', 'POST', 'GET', 'OPTIONS', 'TRACE'].filter((candidate) => !(candidate.toLowerCase() in methods))) {
         cases.push({ label: `wrong method ${method}`, method, path: path.replace(/\{([^}]+)\}/g, (_match, name: string) => (name === 'provider' ? 'facebook' : randomUUID())), headers: { authorization: member.authorization } });
       }
     }
