@@ -285,8 +285,8 @@ export const problemPlugin = fp(
         throw new ProblemError(400, 'absolute-form-target', 'Bad Request', 'Requests must name a path on this server (origin form).');
       }
       const accept = request.headers.accept;
-      // Most callers send nothing or */*: nothing to check.
-      if (accept === undefined || accept === '*/*') return;
+      // Most callers send nothing or */*: nothing to check. An empty Accept says no more than none.
+      if (accept === undefined || accept === '*/*' || accept.trim() === '') return;
       const { config, schema } = request.routeOptions;
       const produced = config.produces ?? (schema?.response ? ['application/json'] : undefined);
       if (produced && !acceptsAny(accept, produced)) {
