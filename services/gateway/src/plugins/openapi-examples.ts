@@ -78,4 +78,31 @@ export const COMPONENT_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = 
     },
   ],
   UpdatePostInput: [{ scheduledFor: '2026-03-08T10:30:00+05:30' }],
+  SnapshotSeries: [
+    {
+      postId: POST,
+      socialAccountId: ACCOUNT,
+      platform: 'instagram',
+      postType: 'reel',
+      publishedAt: '2026-03-08T14:00:05.000Z',
+      syncsStoppedReason: null,
+      refreshAvailableAt: null,
+      data: [
+        { id: '1f3e5a7c-9b0d-4e2f-8a6c-4b8d0f2a6c8e', postId: POST, likes: 120, comments: 14, shares: 6, saves: 20, reach: 2100, impressions: 3050, plays: 2900, engagementRate: 7.62, snapshotAt: '2026-03-08T15:00:10.000Z', hoursSincePublished: 1 },
+      ],
+    },
+  ],
+  AnalyticsSummary: [
+    {
+      from: '2026-02-06T00:00:00.000Z',
+      to: '2026-03-08T00:00:00.000Z',
+      previousFrom: '2026-01-07T00:00:00.000Z',
+      groups: [{ platform: 'instagram', postType: 'reel', current: { posts: 12, likes: 840, comments: 96, shares: 40, saves: 120, reach: 15200, impressions: 21000, plays: 9800, averageEngagementRate: 7.2 }, previous: { posts: 10, likes: 700, comments: 80, shares: 30, saves: 90, reach: 12000, impressions: 17500, plays: 7600, averageEngagementRate: 7.5 }, change: { reach: 26.7, impressions: 20, engagement: 22.5 } }],
+    },
+  ],
+  TopPosts: [
+    {
+      data: [{ id: POST, platform: 'instagram', postType: 'reel', caption: 'Launch day: the spring collection is here', publishedAt: '2026-03-08T14:00:05.000Z', likes: 120, comments: 14, shares: 6, reach: 2100, impressions: 3050, engagementRate: 7.62, username: 'postwire.studio' }],
+    },
+  ],
 };

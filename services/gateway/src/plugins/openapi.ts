@@ -10,11 +10,14 @@ import {
   AccountList,
   AccountResource,
   AccountRetryResult,
+  AnalyticsSummary,
   CreatePostBody,
   ExpiringAccounts,
   PendingPostRequest,
   PostList,
   PostResource,
+  SnapshotSeries,
+  TopPosts,
   UnpostedContent,
   UpdatePostBody,
 } from '@postwire/api';
@@ -40,6 +43,9 @@ const COMPONENTS: readonly (readonly [z.ZodType, string])[] = [
   [AccountCapabilities, 'AccountCapabilities'],
   [ExpiringAccounts, 'ExpiringAccounts'],
   [UnpostedContent, 'UnpostedContent'],
+  [SnapshotSeries, 'SnapshotSeries'],
+  [AnalyticsSummary, 'AnalyticsSummary'],
+  [TopPosts, 'TopPosts'],
   [CreatePostBody, 'CreatePost'],
   [UpdatePostBody, 'UpdatePost'],
 ];
@@ -49,6 +55,7 @@ const TAGS = [
   { name: 'connect', description: 'Connecting Instagram professional accounts and Facebook Pages through Meta\'s consent dialog (OAuth)' },
   { name: 'accounts', description: 'Connected accounts: their state, what they can publish, disconnecting them' },
   { name: 'posts', description: 'Drafting, scheduling and publishing posts, and following them to the platform' },
+  { name: 'analytics', description: 'How published posts perform: insight snapshots, totals and trends, top posts' },
 ];
 
 type RouteSchema = {

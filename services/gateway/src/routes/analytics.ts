@@ -5,6 +5,7 @@ import { callerOf } from '@postwire/auth';
 import { analyticsRequests } from '@postwire/contracts';
 import { provisionTopics } from '@postwire/kafka';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
+import { jsonResponse, locationHeader, problemResponse, problemResponses } from './problem-docs.ts';
 
 export type AnalyticsRouteOptions = {
   readonly analyticsUrl: string;
@@ -13,7 +14,10 @@ export type AnalyticsRouteOptions = {
   readonly now?: () => Date;
 };
 
-const RefreshAccepted = z.object({ status: z.literal('accepted'), postId: z.uuid() });
+const RefreshAccepted = z
+  .object({ status: z.literal('accepted'), postId: z.uuid() })
+  .meta({ examples: [{ status: 'accepted', postId: '8d3c2a6e-1f4b-4c2d-9e0f-1a2b3c4d5e6f' }] });
+const readProblems = problemResponses(502, 503, 504);
 
 /**
  * Insights: snapshots and the organisation summary from the analytics service, top posts from the publisher
@@ -28,10 +32,11 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
     {
       schema: {
         tags: ['analytics'],
+        operationId: 'listPostSnapshots',
         summary: "A post's insight snapshots as a time series",
         description: 'Synced after publishing at +1 h, +6 h, +24 h, +72 h, +7 d and +28 d (stories within their 24 h), and on demand.',
         params: PostIdParams,
-        response: { 200: SnapshotSeries },
+        response: { 200: jsonResponse(SnapshotSeries, 'The snapshots, oldest first'), ...problemResponses(404), ...readProblems },
       },
     },
     (request) => fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${request.params.postId}/snapshots` }, request) as Promise<never>,
@@ -42,9 +47,11 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
     {
       schema: {
         tags: ['analytics'],
+        operationId: 'getAnalyticsSummary',
         summary: 'Totals and trends per platform and post type over a window, with the window before it',
+        description: 'Reach, impressions and interactions of the posts published in the last `days` days, per platform and post type, each beside the same window before it and the change in percent.',
         querystring: SummaryQuery,
-        response: { 200: AnalyticsSummary },
+        response: { 200: jsonResponse(AnalyticsSummary, 'The totals per group'), ...readProblems },
       },
     },
     (request) => fastify.forwardRead(analyticsUrl, { path: '/v1/analytics/summary', query: request.query }, request) as Promise<never>,
@@ -55,10 +62,11 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
     {
       schema: {
         tags: ['analytics'],
+        operationId: 'listTopPosts',
         summary: 'Best performing posts of a window, by engagement rate',
         description: 'Engagement rate = (likes + comments + shares + saves) / reach x 100; it can exceed 100 when interactions outnumber the accounts reached.',
         querystring: TopPostsQuery,
-        response: { 200: TopPosts },
+        response: { 200: jsonResponse(TopPosts, 'The posts, best first'), ...readProblems },
       },
     },
     (request) => fastify.forwardRead(publisherUrl, { path: '/v1/analytics/top-posts', query: request.query }, request) as Promise<never>,
@@ -69,12 +77,22 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
     {
       schema: {
         tags: ['analytics'],
+        operationId: 'refreshPostInsights',
         summary: "Read a published post's insights now",
         description:
           'Accepted at once (202); the snapshot follows within seconds (see the Location). One refresh per post per cooldown ' +
           '(15 min by default): inside it the answer is 429 with Retry-After.',
         params: PostIdParams,
-        response: { 202: RefreshAccepted },
+        response: {
+          202: jsonResponse(RefreshAccepted, 'Accepted: the snapshot follows within seconds', locationHeader("The post's snapshots: /v1/posts/{postId}/snapshots")),
+          ...problemResponses(404),
+          409: problemResponse(409, 'Meta no longer gives insights for this post (`insights-unavailable`)'),
+          429: {
+            ...problemResponse(429, 'Refreshed recently (`refresh-too-soon`): wait as Retry-After says'),
+            headers: { 'Retry-After': { type: 'integer', description: 'Seconds until a refresh is allowed' } },
+          },
+          ...readProblems,
+        },
       },
     },
     async (request, reply) => {
