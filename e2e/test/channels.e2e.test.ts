@@ -1,19 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import analyticsApp from '@postwire/analytics/app';
+import { configSchema as analyticsConfigSchema } from '@postwire/analytics/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@postwire/config';
-import { CATALOGUE, buildAsyncApiDocument } from '@postwire/contracts';
+import { buildAsyncApiDocument } from '@postwire/contracts';
 import publisherApp from '@postwire/publisher/app';
 import { configSchema as publisherConfigSchema } from '@postwire/publisher/config';
-import { kafkaPlugin, loggerOptions, serviceKit } from '@postwire/service-kit';
-import { type TestDatabase, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox } from '@postwire/testing';
+import { loggerOptions } from '@postwire/service-kit';
+import { createKafkaClient } from '@postwire/kafka';
+import { type TestDatabase, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox, uniqueName } from '@postwire/testing';
 
 type Channel = { address: string; bindings: { kafka: { topic: string } } };
 
 /**
  * The AsyncAPI document names channels; a subscriber relies on them existing on the broker once their
- * producers run. The publisher is started as it runs; the analytics service's topics are provisioned by
- * the Kafka plugin with the catalogue's analytics topics, as its app does once it produces them.
+ * producers run. The publisher and the analytics service are started as they run, on a fresh topic prefix.
  */
 describe('the post and analytics channels of the AsyncAPI document exist on the broker once their producers run', { timeout: 180_000 }, () => {
   const environment = kafkaTestEnvironment();
@@ -41,13 +43,16 @@ describe('the post and analytics channels of the AsyncAPI document exist on the 
     });
     await publisher.ready();
     analytics = Fastify({ logger: logger('analytics') });
-    await analytics.register(serviceKit, { service: 'analytics' });
-    await analytics.register(kafkaPlugin, {
-      service: 'analytics',
-      brokers: environment.KAFKA_BROKERS.split(','),
-      topicPrefix: environment.KAFKA_TOPIC_PREFIX,
-      partitions: 3,
-      produces: CATALOGUE.filter((topic) => topic.producer === 'analytics'),
+    await analytics.register(analyticsApp, {
+      config: loadConfig(analyticsConfigSchema, {
+        ...environment,
+        ANALYTICS_DATABASE_URL: database.urlFor('analytics', 'app'),
+        ANALYTICS_WORKER_DATABASE_URL: database.urlFor('analytics', 'worker'),
+        TOKEN_ENCRYPTION_KEYS: `channels-1:${randomBytes(32).toString('base64')}`,
+        TOKEN_ENCRYPTION_ACTIVE_KEY: 'channels-1',
+        JWT_SECRET: 'channels-test-shared-secret-32-characters',
+        META_SANDBOX_URL: sandbox.baseUrl,
+      }),
     });
     await analytics.ready();
   });
@@ -60,8 +65,8 @@ describe('the post and analytics channels of the AsyncAPI document exist on the 
   });
 
   it('lists every post and analytics channel (and its dead-letter topic) among the broker topics', async () => {
-    // The same prefix for both services: either client lists this run's topics.
-    const client = analytics.kafka.client;
+    // The test's own client, on the services' prefix.
+    const client = createKafkaClient({ brokers: environment.KAFKA_BROKERS.split(','), topicPrefix: environment.KAFKA_TOPIC_PREFIX, clientId: uniqueName('channels-test'), logger: publisher.log });
     const admin = client.kafka.admin();
     await admin.connect();
     try {
