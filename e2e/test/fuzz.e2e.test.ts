@@ -231,7 +231,7 @@ describe('fuzz pass over every documented operation', { timeout: 180_000 }, () =
   let document: Document;
 
   beforeAll(async () => {
-    stack = await startStack({ publisher: true });
+    stack = await startStack({ publisher: true, analytics: true });
     member = await stack.member();
     document = (await stack.gateway.inject('/openapi.json')).json();
   });

@@ -8,6 +8,8 @@ import { configSchema as accountsConfigSchema } from '@postwire/accounts/config'
 import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import gatewayApp from '@postwire/gateway/app';
+import analyticsApp from '@postwire/analytics/app';
+import { configSchema as analyticsConfigSchema } from '@postwire/analytics/config';
 import publisherApp from '@postwire/publisher/app';
 import { configSchema as publisherConfigSchema } from '@postwire/publisher/config';
 import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
@@ -31,6 +33,8 @@ export type StackOptions = {
   readonly accountsClock?: () => Date;
   /** Also run the publisher (its consumers, relay and read API), with the gateway's posts reads forwarded to it. */
   readonly publisher?: boolean;
+  /** Also run the analytics service, with the gateway's insights reads forwarded to it. */
+  readonly analytics?: boolean;
 };
 
 export async function startStack(options: StackOptions = {}) {
@@ -59,6 +63,18 @@ export async function startStack(options: StackOptions = {}) {
         }),
       )
     : undefined;
+  const analytics = options.analytics
+    ? await listen(
+        'analytics',
+        logs.stream,
+        analyticsApp,
+        loadConfig(analyticsConfigSchema, {
+          ...shared,
+          ANALYTICS_DATABASE_URL: database.urlFor('analytics', 'app'),
+          ANALYTICS_WORKER_DATABASE_URL: database.urlFor('analytics', 'worker'),
+        }),
+      )
+    : undefined;
   const gateway = await listen(
     'gateway',
     logs.stream,
@@ -67,6 +83,7 @@ export async function startStack(options: StackOptions = {}) {
       ...shared,
       GATEWAY_ACCOUNTS_URL: accounts.url,
       ...(publisher ? { GATEWAY_PUBLISHER_URL: publisher.url } : {}),
+      ...(analytics ? { GATEWAY_ANALYTICS_URL: analytics.url } : {}),
       GATEWAY_DATABASE_URL: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
       GATEWAY_METRICS_PORT: '0',
       GATEWAY_INSTANCE_ID: uniqueName('e2e-gateway'),
@@ -90,6 +107,7 @@ export async function startStack(options: StackOptions = {}) {
     gateway: gateway.app,
     accounts: accounts.app,
     publisher: publisher?.app,
+    analytics: analytics?.app,
     /** Where the gateway listens, for a real HTTP client. */
     gatewayUrl: gateway.url,
     logLines: logs.lines,
@@ -100,6 +118,7 @@ export async function startStack(options: StackOptions = {}) {
       await gateway.app.close();
       await accounts.app.close();
       await publisher?.app.close();
+      await analytics?.app.close();
       await sandbox.close();
       await admin.end();
       await database.drop();
