@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDevelopmentToken } from '@postwire/auth';
+import { uniqueName } from '@postwire/testing';
 import { type Member, startStack } from './stack.ts';
 
 /**
@@ -231,7 +232,9 @@ describe('fuzz pass over every documented operation', { timeout: 180_000 }, () =
   let document: Document;
 
   beforeAll(async () => {
-    stack = await startStack({ publisher: true, analytics: true });
+    // Topics of its own: the services' consumers then see nothing another test file produced, so whatever
+    // the counts show is this pass's doing.
+    stack = await startStack({ publisher: true, analytics: true, topicPrefix: `${uniqueName('fuzz')}.` });
     member = await stack.member();
     document = (await stack.gateway.inject('/openapi.json')).json();
   });

@@ -35,6 +35,11 @@ export type StackOptions = {
   readonly publisher?: boolean;
   /** Also run the analytics service, with the gateway's insights reads forwarded to it. */
   readonly analytics?: boolean;
+  /**
+   * Topics of this stack's own (default: the run's prefix, shared with the other test files): a stack whose
+   * consumers must see nothing another file produced.
+   */
+  readonly topicPrefix?: string;
 };
 
 export async function startStack(options: StackOptions = {}) {
@@ -42,7 +47,13 @@ export async function startStack(options: StackOptions = {}) {
   const sandbox = await startMetaSandbox();
   const logs = createLogCapture();
   const keyRing = { TOKEN_ENCRYPTION_KEYS: `e2e-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'e2e-1' };
-  const shared = { ...keyRing, JWT_SECRET, ...kafkaTestEnvironment(), META_SANDBOX_URL: sandbox.baseUrl };
+  const shared = {
+    ...keyRing,
+    JWT_SECRET,
+    ...kafkaTestEnvironment(),
+    ...(options.topicPrefix ? { KAFKA_TOPIC_PREFIX: options.topicPrefix } : {}),
+    META_SANDBOX_URL: sandbox.baseUrl,
+  };
 
   const accountsConfig = loadConfig(accountsConfigSchema, {
     ...shared,
