@@ -137,7 +137,21 @@ export function containerParams(input: MediaContainerParams): Params {
   }
 }
 
-export type ContainerStatus = { readonly id: string; readonly statusCode: 'IN_PROGRESS' | 'FINISHED' | 'PUBLISHED' | 'ERROR' | 'EXPIRED'; readonly status: string | undefined };
+export type ContainerStatus = {
+  readonly id: string;
+  /** Undefined when Meta answered an empty `status_code` (then `status` may carry an error text). */
+  readonly statusCode: 'IN_PROGRESS' | 'FINISHED' | 'PUBLISHED' | 'ERROR' | 'EXPIRED' | undefined;
+  readonly status: string | undefined;
+};
+/** One of an Instagram account's published media, as a reconciliation reads it back. */
+export type AccountMedia = {
+  readonly id: string;
+  readonly caption: string | undefined;
+  readonly timestamp: Date | undefined;
+  readonly mediaType: string | undefined;
+  readonly mediaProductType: string | undefined;
+  readonly permalink: string | undefined;
+};
 export type PublishingLimit = { readonly quotaUsage: number; readonly quotaTotal: number | undefined; readonly quotaDurationSeconds: number | undefined };
 export type MediaInfo = {
   readonly id: string;
@@ -423,6 +437,54 @@ export function createGraphClient(settings: GraphSettings, dependencies: GraphCl
         if (error instanceof GraphApiError && error.code === -1 && error.subcode === 2207073) return false;
         throw error;
       }
+    },
+
+    /**
+     * The account's published media (or, with `stories`, its live stories), newest first, between `since` and
+     * `until` (inclusive, second precision); follows `paging.next` up to `maxItems`. What a publisher reads to
+     * find out whether an unclear `media_publish` went through.
+     */
+    async listAccountMedia(
+      igId: string,
+      token: string,
+      options: { readonly since?: Date; readonly until?: Date; readonly stories?: boolean; readonly maxItems?: number } = {},
+    ): Promise<AccountMedia[]> {
+      const found: AccountMedia[] = [];
+      const maxItems = options.maxItems ?? 200;
+      const unix = (date: Date | undefined) => (date === undefined ? undefined : Math.floor(date.getTime() / 1000));
+      let params: Params = {
+        fields: 'id,caption,timestamp,media_type,media_product_type,permalink',
+        since: unix(options.since),
+        until: options.until === undefined ? undefined : Math.ceil(options.until.getTime() / 1000),
+        limit: 50,
+      };
+      for (let round = 0; round < MAX_PAGES && found.length < maxItems; round += 1) {
+        const answer = await get(`/${segment(igId)}/${options.stories === true ? 'stories' : 'media'}`, { token, params, schema: schemas.accountMediaList });
+        for (const entry of answer.data) {
+          const at = entry.timestamp === undefined ? Number.NaN : Date.parse(entry.timestamp.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+          found.push({
+            id: entry.id,
+            caption: entry.caption,
+            timestamp: Number.isNaN(at) ? undefined : new Date(at),
+            mediaType: entry.media_type,
+            mediaProductType: entry.media_product_type,
+            permalink: entry.permalink,
+          });
+        }
+        const next = answer.paging?.next;
+        if (next === undefined || answer.data.length === 0) break;
+        // Only the cursor is taken from `next`, as with listPages.
+        const after = new URL(next).searchParams.get('after');
+        if (after === null) break;
+        params = { ...params, after };
+      }
+      return found.slice(0, maxItems);
+    },
+
+    /** Not retried (a write): a caller that lost the answer must read the comments before commenting again. */
+    async createComment(mediaId: string, token: string, message: string): Promise<{ readonly id: string }> {
+      const answer = await post(`/${segment(mediaId)}/comments`, { token, params: { message }, schema: schemas.idAnswer });
+      return { id: answer.id };
     },
 
     /** Missing data comes back as an empty list (not zeros): callers must not read absence as 0. */

@@ -61,6 +61,7 @@ export {
   type InstagramCodeGrant,
   type MediaContainerParams,
   type ContainerStatus,
+  type AccountMedia,
   type PublishingLimit,
   type MediaInfo,
   type InsightValue,

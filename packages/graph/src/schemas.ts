@@ -91,7 +91,11 @@ export const containerAnswer = z.object({ id: graphId, uri: z.string().optional(
 
 export const containerStatusAnswer = z.object({
   id: graphId,
-  status_code: z.enum(['IN_PROGRESS', 'FINISHED', 'PUBLISHED', 'ERROR', 'EXPIRED']),
+  // Meta has been seen answering an error text in `status` with an empty `status_code` [2nd]: read as absent.
+  status_code: z
+    .enum(['IN_PROGRESS', 'FINISHED', 'PUBLISHED', 'ERROR', 'EXPIRED'])
+    .or(z.literal('').transform(() => undefined))
+    .optional(),
   status: z.string().optional(),
 });
 
@@ -114,6 +118,17 @@ export const mediaInfoAnswer = z.object({
   like_count: z.number().int().optional(),
   comments_count: z.number().int().optional(),
 });
+
+export const accountMediaEntry = z.object({
+  id: graphId,
+  caption: z.string().optional(),
+  timestamp: z.string().optional(),
+  media_type: z.string().optional(),
+  media_product_type: z.string().optional(),
+  permalink: z.string().optional(),
+});
+
+export const accountMediaList = z.object({ data: z.array(accountMediaEntry), paging: pagingSchema });
 
 export const insightsAnswer = z.object({
   data: z.array(

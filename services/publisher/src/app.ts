@@ -21,6 +21,7 @@ import { postRoutes } from './routes/posts.ts';
 import { PUBLISHER } from './service.ts';
 import { analyticsMetrics } from './consumers/analytics-events.ts';
 import { topPostsRoutes } from './routes/top-posts.ts';
+import { publishingEngine } from './workers/publishing-engine.ts';
 
 /** Consumer group overrides for tests sharing a broker; production uses the named groups from the beginning. */
 export type ConsumerOverrides = { readonly groupId?: string; readonly fromBeginning?: boolean; readonly onGroupJoin?: () => void };
@@ -47,7 +48,12 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
   await fastify.register(kafkaPlugin, { service: 'publisher', ...config.kafka, produces: [postEvents], consumes: [postRequests, accountEvents] });
-  await fastify.register(workerDatabasePlugin, { connectionUri: config.database.worker, applicationName: 'publisher-worker' });
+  // Sized for the publishing engine too: every post in hand saves its progress on this pool.
+  await fastify.register(workerDatabasePlugin, {
+    connectionUri: config.database.worker,
+    applicationName: 'publisher-worker',
+    maximumPoolSize: Math.min(40, Math.max(10, Math.ceil(config.engine.concurrency / 2) + 4)),
+  });
   await fastify.register(graphPlugin, { settings: config.graph });
   await fastify.register(outboxRelayPlugin, { schema: PUBLISHER.schema, sessionUrl: config.database.worker, topics: [postEvents.name] });
   await fastify.register(
@@ -71,6 +77,8 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
       ...consumers?.postRequests,
     }),
   );
+  // After the relay, so it closes first: steps in hand finish and release their claims before the outbox flushes.
+  await fastify.register(publishingEngine, { settings: config.engine, graph: config.graph, cipher });
   await fastify.register(postRoutes, { prefix: '/v1' });
   await fastify.register(contentRoutes, { prefix: '/v1' });
 

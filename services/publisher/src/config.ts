@@ -5,6 +5,7 @@ import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { serviceConnectionUrls } from '@postwire/db';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
 import { intakeFields, toIntakeSettings } from './consumers/intake-config.ts';
+import { publishingEngineFields, toPublishingEngineSettings } from './workers/publishing-engine-config.ts';
 
 export const configSchema = z
   .object({
@@ -21,6 +22,7 @@ export const configSchema = z
     ...keyRingFields,
     ...graphFields,
     ...intakeFields,
+    ...publishingEngineFields,
   })
   .superRefine((env, context) => {
     checkAuthFields(env, context);
@@ -41,6 +43,7 @@ export const configSchema = z
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
     intake: toIntakeSettings(env),
+    engine: toPublishingEngineSettings(env),
   }));
 
 export type PublisherConfig = z.output<typeof configSchema>;
