@@ -4,3 +4,7 @@
 import { mutationConfig } from '../../stryker.shared.ts';
 
 export default mutationConfig(['src/domain/**/*.ts', '!src/domain/**/*.test.ts']);
+//
+// Equivalent mutants (they survive and change nothing observable):
+// - caption.ts, countHashtags / countMentions: dropping the `+` after the character class. Each match still
+//   starts at one `#`/`@` and the next match needs its own preceding separator, so the count is the same.

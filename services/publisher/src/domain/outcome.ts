@@ -47,13 +47,11 @@ export function decideOutcome(
   random: () => number = Math.random,
 ): OutcomeDecision {
   if (failure.kind === 'refused') return { kind: 'fail', error: { ...failure.info, retryable: false }, accountStatus: null };
-  const info = failure.kind === 'internal' ? INTERNAL_ERROR : failure.info;
-  const action = failure.kind === 'internal' ? 'retry-with-backoff' : failure.classification.action;
-  switch (action) {
-    case 'wait-for-usage': {
-      const retryAfterMs = failure.kind === 'graph' ? failure.classification.retryAfterMs : undefined;
-      return { kind: 'wait', reason: 'rate-limit', nextAttemptAt: new Date(now.getTime() + (retryAfterMs ?? settings.rateLimitFallbackMs)), error: info };
-    }
+  if (failure.kind === 'internal') return retryOrGiveUp(INTERNAL_ERROR, post, now, settings.retry, random);
+  const { classification, info } = failure;
+  switch (classification.action) {
+    case 'wait-for-usage':
+      return { kind: 'wait', reason: 'rate-limit', nextAttemptAt: new Date(now.getTime() + (classification.retryAfterMs ?? settings.rateLimitFallbackMs)), error: info };
     case 'wait-for-quota':
       return { kind: 'wait', reason: 'quota', nextAttemptAt: new Date(now.getTime() + settings.quotaRecheckMs), error: info };
     case 'retry-with-backoff':
