@@ -164,6 +164,30 @@ describe('publishing engine: Meta faults, waits, retries, quota, lateness and re
     expect(await mediaWithCaption(text)).toHaveLength(1);
   });
 
+  it('a rate-limited account waits as long as Meta says (5 min without an estimate), without counting a retry, then publishes', async () => {
+    await control('POST', '/faults', { operation: 'instagram.media.create', kind: 'error', error: { code: 80002, message: 'Application request limit reached', isTransient: true }, times: 1 });
+    const text = caption('Rate limited');
+    const id = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: text });
+    const pausedForMs = await eventually(async () => {
+      const { rows } = await world.worker.query<{ paused_reason: string | null; paused_ms: number }>(
+        `SELECT paused_reason, (extract(epoch FROM paused_until - now()) * 1000)::int AS paused_ms FROM publisher.accounts WHERE social_account_id = $1`,
+        [world.account.socialAccountId],
+      );
+      return rows[0]?.paused_reason === 'rate-limit' ? rows[0].paused_ms : undefined;
+    }, 'the account to be paused for the rate limit');
+    expect(pausedForMs).toBeGreaterThan(4 * 60_000);
+    expect(pausedForMs).toBeLessThanOrEqual(5 * 60_000);
+    expect((await world.postRow(id)).status).toBe('processing');
+    // Five minutes pass.
+    await world.worker.query(`UPDATE publisher.accounts SET paused_until = now() WHERE social_account_id = $1`, [world.account.socialAccountId]);
+    await world.worker.query(`UPDATE publisher.social_media_posts SET next_attempt_at = now() WHERE id = $1`, [id]);
+    const row = await world.settled(id);
+    expect(row.status, row.error_message ?? '').toBe('published');
+    expect(row.retry_count).toBe(0);
+    expect(typesOf(world.eventsOf(id))).not.toContain('post.retrying');
+    expect(await mediaWithCaption(text)).toHaveLength(1);
+  });
+
   it('a post past its time by more than the lateness fails with "missed its window"; one within it publishes at once', async () => {
     const scheduledFor = new Date(Date.now() - 2 * HOUR);
     const late = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: caption('Too late'), scheduledFor });
