@@ -175,8 +175,45 @@ export function createInstagramFlow(settings: InstagramFlowSettings): PlatformFl
       current = { ...current, container: container.id, polls: 0 };
     }
     await context.save(current);
-    // Images are not always ready at once either: every container is looked at again before publishing.
-    return { kind: 'wait', progress: current, checkAfterMs: pollDelay(0), reason: 'processing' };
+    // Looked at right away: a container that is ready (images usually are) goes on in this step, without a
+    // wait; one still processing is looked at again later (publishing before FINISHED fails, images included).
+    return checkContainer(post, current, context, false);
+  }
+
+  async function checkContainer(post: PostToPublish, progress: InstagramProgress, context: StepContext, mayRecreate: boolean): Promise<StepOutcome> {
+    const container = progress.container;
+    if (container === undefined) return createContainers(post, progress, context);
+    /** New containers now, or (right after creating some) at the next step, so a broken Meta cannot loop us. */
+    const recreate = async () => {
+      const cleared = withoutContainers(progress);
+      await context.save(cleared);
+      return mayRecreate ? createContainers(post, cleared, context) : ({ kind: 'wait', progress: cleared, checkAfterMs: pollDelay(0), reason: 'processing' } as const);
+    };
+    const status = await context.graph.containerStatus(container, context.token);
+    switch (status.statusCode) {
+      case 'IN_PROGRESS': {
+        const polled = { ...progress, polls: progress.polls + 1 };
+        return { kind: 'wait', progress: polled, checkAfterMs: pollDelay(progress.polls), reason: 'processing' };
+      }
+      case 'FINISHED':
+        return publishOrWait(post, progress, context);
+      case 'PUBLISHED':
+        // Published without our mark (an older instance's send whose mark was lost): find the media.
+        return reconcile(post, { ...progress, publishSentAt: post.publishingSince.toISOString() }, context);
+      case 'EXPIRED':
+        return recreate();
+      case 'ERROR': {
+        const subcode = statusSubcode(status.status);
+        // An upload that failed for no stated reason: only a new container helps.
+        if (subcode === 2207053) return recreate();
+        await context.save(withoutContainers(progress));
+        throw refusal(status.status ?? 'Instagram could not process the media.', subcode);
+      }
+      case undefined:
+        // An error text with an empty status code: Meta will not process this container; fail with its words.
+        await context.save(withoutContainers(progress));
+        throw refusal(status.status ?? 'Instagram could not process the media.');
+    }
   }
 
   async function readQuota(post: PostToPublish, progress: InstagramProgress, context: StepContext): Promise<{ over: boolean; progress: InstagramProgress }> {
@@ -290,41 +327,7 @@ export function createInstagramFlow(settings: InstagramFlowSettings): PlatformFl
       const progress = InstagramProgress.parse(saved);
       if (progress.mediaId !== undefined) return afterPublish(post, progress, context);
       if (progress.publishSentAt !== undefined) return reconcile(post, progress, context);
-      const container = progress.container;
-      if (container === undefined) return createContainers(post, progress, context);
-      const status = await context.graph.containerStatus(container, context.token);
-      switch (status.statusCode) {
-        case 'IN_PROGRESS': {
-          const polled = { ...progress, polls: progress.polls + 1 };
-          return { kind: 'wait', progress: polled, checkAfterMs: pollDelay(polled.polls), reason: 'processing' };
-        }
-        case 'FINISHED':
-          return publishOrWait(post, progress, context);
-        case 'PUBLISHED':
-          // Published without our mark (an older instance's send whose mark was lost): find the media.
-          return reconcile(post, { ...progress, publishSentAt: post.publishingSince.toISOString() }, context);
-        case 'EXPIRED': {
-          const cleared = withoutContainers(progress);
-          await context.save(cleared);
-          return createContainers(post, cleared, context);
-        }
-        case 'ERROR': {
-          const subcode = statusSubcode(status.status);
-          if (subcode === 2207053) {
-            // An upload that failed for no stated reason: only a new container helps.
-            const cleared = withoutContainers(progress);
-            await context.save(cleared);
-            return createContainers(post, cleared, context);
-          }
-          await context.save(withoutContainers(progress));
-          throw refusal(status.status ?? 'Instagram could not process the media.', subcode);
-        }
-        case undefined: {
-          // An error text with an empty status code: Meta will not process this container; fail with its words.
-          await context.save(withoutContainers(progress));
-          throw refusal(status.status ?? 'Instagram could not process the media.');
-        }
-      }
+      return checkContainer(post, progress, context, true);
     },
     remove: () => Promise.resolve(false),
   };
