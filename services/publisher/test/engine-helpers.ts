@@ -27,7 +27,7 @@ export const BAKERY_PAGE = '1001000000000201';
 export const BAKERY_IG = '17841400000000301';
 export const STUDIO_PAGE = '1001000000000202';
 export const STUDIO_IG = '17841400000000302';
-export const PUBLISHING_SCOPES = ['pages_show_list', 'pages_read_engagement', 'instagram_basic', 'instagram_content_publish', 'instagram_manage_comments'];
+export const PUBLISHING_SCOPES = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts', 'instagram_basic', 'instagram_content_publish', 'instagram_manage_comments'];
 
 export type Sandbox = Awaited<ReturnType<typeof startMetaSandbox>>;
 
@@ -89,6 +89,9 @@ export type PostInput = {
   readonly maxRetries?: number;
   readonly contentId?: string;
   readonly socialAccountId?: string;
+  /** Facebook posts name their kind (and their account must be a Page account). */
+  readonly facebookFormat?: 'text' | 'link' | 'photo' | 'multi-photo' | 'video' | 'reel' | 'story';
+  readonly linkUrl?: string;
 };
 
 /**
@@ -115,14 +118,25 @@ export async function createWorld(label: string) {
     (await sandboxControl<{ access_token: string }>(sandbox.baseUrl, 'POST', '/tokens', { kind: 'facebook-page', subjectId: ALICE, pageId, scopes: PUBLISHING_SCOPES, longLived: true })).access_token;
 
   /** An account in the projection, as the intake would store it from account.connected. */
-  async function addAccount(options: { igId?: string; pageId?: string; organisationId?: string; token?: string } = {}): Promise<{ socialAccountId: string; token: string }> {
+  async function addAccount(
+    options: { igId?: string; pageId?: string; organisationId?: string; token?: string; platform?: 'instagram' | 'facebook' } = {},
+  ): Promise<{ socialAccountId: string; token: string }> {
     const socialAccountId = randomUUID();
     const token = options.token ?? (await mintPageToken(options.pageId ?? BAKERY_PAGE));
+    const facebook = options.platform === 'facebook';
     await worker.query(
       `INSERT INTO publisher.accounts (social_account_id, organisation_id, platform, account_type, platform_account_id, page_id, username, status,
          capabilities, access_token, last_event_at)
-       VALUES ($1, $2, 'instagram', 'business', $3, $4, 'postwire.bakery', 'active', '{"feed":true,"stories":true,"reels":true}', $5, now())`,
-      [socialAccountId, options.organisationId ?? organisationId, options.igId ?? BAKERY_IG, options.pageId ?? BAKERY_PAGE, cipher.encrypt(token, publisherAccountTokenContext(socialAccountId))],
+       VALUES ($1, $2, $3, $4, $5, $6, 'postwire.bakery', 'active', '{"feed":true,"stories":true,"reels":true}', $7, now())`,
+      [
+        socialAccountId,
+        options.organisationId ?? organisationId,
+        facebook ? 'facebook' : 'instagram',
+        facebook ? 'page' : 'business',
+        facebook ? (options.pageId ?? BAKERY_PAGE) : (options.igId ?? BAKERY_IG),
+        options.pageId ?? BAKERY_PAGE,
+        cipher.encrypt(token, publisherAccountTokenContext(socialAccountId)),
+      ],
     );
     return { socialAccountId, token };
   }
@@ -134,8 +148,9 @@ export async function createWorld(label: string) {
     const first = input.media[0];
     await worker.query(
       `INSERT INTO publisher.social_media_posts (id, organisation_id, social_account_id, created_by, content_type, content_id, content_url, caption,
-         post_type, hashtags, location_id, share_to_feed, scheduled_for, platform, status, max_retries, first_comment, collaborators, trial_graduation)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'instagram', 'queued', $14, $15, $16, $17)`,
+         post_type, hashtags, location_id, share_to_feed, scheduled_for, platform, status, max_retries, first_comment, collaborators, trial_graduation,
+         facebook_format, link_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $18, 'queued', $14, $15, $16, $17, $19, $20)`,
       [
         id,
         organisation,
@@ -154,6 +169,9 @@ export async function createWorld(label: string) {
         input.firstComment ?? null,
         input.collaborators ?? [],
         input.trialGraduation ?? null,
+        input.facebookFormat === undefined ? 'instagram' : 'facebook',
+        input.facebookFormat ?? null,
+        input.linkUrl ?? null,
       ],
     );
     for (const [position, item] of input.media.entries()) {

@@ -95,6 +95,17 @@ describe('publishing engine: every Instagram post type reaches the sandbox exact
     expect(published.data.mediaCount).toBe(3);
   });
 
+  it('runs Facebook Page posts through the same engine (the Page flow on main): a photo and a link post, once each', async () => {
+    const page = await world.addAccount({ platform: 'facebook' });
+    const photo = await world.insertPost({ postType: 'feed', facebookFormat: 'photo', media: [{ mediaType: 'image', url: world.image() }], caption: 'Page photo', socialAccountId: page.socialAccountId });
+    const link = await world.insertPost({ postType: 'feed', facebookFormat: 'link', media: [], caption: 'Page link', linkUrl: 'https://example.com/bread', socialAccountId: page.socialAccountId });
+    const rows = await Promise.all([world.settled(photo), world.settled(link)]);
+    for (const row of rows) expect(row.status, row.error_message ?? '').toBe('published');
+    const posts = (await sandboxControl<{ posts: { id: string; message?: string; deleted: boolean }[] }>(world.sandbox.baseUrl, 'GET', '/pages/1001000000000201/posts')).posts;
+    expect(posts.filter((post) => post.message === 'Page photo')).toHaveLength(1);
+    expect(posts.filter((post) => post.message === 'Page link')).toHaveLength(1);
+  });
+
   it('counts a published post on its host video (posted_to_social, post_count) in the same transaction', async () => {
     const { rows } = await world.admin.query<{ id: string }>(
       `INSERT INTO public.social_media_videos (organisation_id) VALUES ($1) RETURNING id`,

@@ -14,6 +14,7 @@ import { attemptNumber } from '../domain/retry-policy.ts';
 import type { PublishingMetrics } from '../workers/publishing-metrics.ts';
 import type { PublishingEngineSettings } from '../workers/publishing-engine-config.ts';
 import { PublishRefusedError } from './engine-errors.ts';
+import { MediaProcessingError } from './facebook-flow.ts';
 import { ClaimLostError, type PlatformFlow, type PostToPublish, type PublishAccount, type StepOutcome } from './flow.ts';
 
 /** Where the engine's events go: the publisher's outbox, as the publisher's CloudEvents source. */
@@ -272,6 +273,7 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
 
   function failureOf(error: unknown): StepFailure {
     if (error instanceof PublishRefusedError) return { kind: 'refused', info: error.info };
+    if (error instanceof MediaProcessingError) return { kind: 'refused', info: { category: 'bad-media', message: error.message, retryable: false } };
     if (isGraphError(error)) return { kind: 'graph', classification: classifyGraphError(error), info: toErrorInfo(error) };
     logger.error({ err: error }, 'publishing step failed for a reason other than Meta');
     return { kind: 'internal' };

@@ -5,6 +5,7 @@ import { type GraphSettings, createGraphClient } from '@postwire/graph';
 import { createPublishingQueries } from '../db/publishing-queries.ts';
 import { type PublishingEngine, createPublishingEngine } from '../publishing/engine.ts';
 import type { PlatformFlow } from '../publishing/flow.ts';
+import { createFacebookFlow } from '../publishing/facebook-flow.ts';
 import { createInstagramFlow } from '../publishing/instagram-flow.ts';
 import type { PublishingEngineSettings } from './publishing-engine-config.ts';
 import { type PublishingMetrics, createPublishingMetrics, meteredFetch } from './publishing-metrics.ts';
@@ -19,8 +20,8 @@ export type PublishingEngineOptions = {
   readonly settings: PublishingEngineSettings;
   readonly graph: GraphSettings;
   readonly cipher: TokenCipher;
-  /** Flows of other platforms (Facebook), beside Instagram's. */
-  readonly flows?: { readonly facebook?: PlatformFlow };
+  /** Replaces a platform's flow (tests). */
+  readonly flows?: { readonly instagram?: PlatformFlow; readonly facebook?: PlatformFlow };
   /** The flows' clock; tests move it with the Meta sandbox's. Default: the real one. */
   readonly now?: () => Date;
 };
@@ -46,7 +47,7 @@ export const publishingEngine = fp(
       pool: fastify.workerDb,
       graph,
       cipher: options.cipher,
-      flows: { instagram, ...options.flows },
+      flows: { instagram, facebook: createFacebookFlow(), ...options.flows },
       settings,
       logger,
       metrics,
