@@ -80,7 +80,7 @@ const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 start('../../../infra/meta-sandbox/src/server.ts', {
   META_SANDBOX_PORT: String(sandboxPort),
   META_SANDBOX_LOG_LEVEL: 'warn',
-  META_SANDBOX_SEED: 'false',
+  META_SANDBOX_SEED: 'true',
   META_SANDBOX_APP_CALL_BUDGET: '1000000000',
   META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
   META_SANDBOX_IMAGE_PROCESSING_MS: '0',
@@ -105,7 +105,7 @@ await admin.query('INSERT INTO public.organisations (id, name) VALUES ($1, $2)',
 await admin.query('INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@example.test']);
 
 console.log(`seeding ${ACCOUNTS} Instagram accounts in the sandbox and the publisher's projection...`);
-type Seeded = { users: { id: string; pages: { id: string; instagram?: { id: string } }[] }[] };
+type Seeded = { users: { id: string; pages: { id: string; instagramAccountId?: string }[] }[] };
 const seeded = (await control(sandboxUrl, '/seed', {
   users: Array.from({ length: ACCOUNTS }, (_, index) => ({
     name: `Bench User ${index}`,
@@ -115,7 +115,7 @@ const seeded = (await control(sandboxUrl, '/seed', {
 const accounts: { id: string; igId: string }[] = [];
 for (const user of seeded.users) {
   const page = user.pages[0];
-  const igId = page?.instagram?.id;
+  const igId = page?.instagramAccountId;
   if (!page || !igId) throw new Error('the sandbox seeded no Instagram account');
   const minted = (await control(sandboxUrl, '/tokens', { kind: 'facebook-page', subjectId: user.id, pageId: page.id })) as { access_token: string };
   const id = randomUUID();

@@ -72,6 +72,8 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
   let ticking: Promise<number> | undefined;
   let again = false;
 
+  /** Free slots that make a finished step start a claim pass before the timer does. */
+  const claimBatchSize = Math.max(1, Math.floor(settings.concurrency / 8));
   const outcomeSettings = { retry: settings.retry, rateLimitFallbackMs: settings.rateLimitFallbackMs, quotaRecheckMs: settings.quotaRecheckMs };
 
   function toPost(row: ClaimedPost): PostToPublish {
@@ -334,7 +336,9 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
       })
       .finally(() => {
         inHand.delete(claimed.row.id);
-        wake();
+        // Claim again at once only when a batch's worth of slots is free: one claim transaction per finished
+        // step would cap throughput at the claim rate. The timer picks up the rest (a lone post included).
+        if (settings.concurrency - inHand.size >= claimBatchSize) wake();
       });
     inHand.set(claimed.row.id, running);
     return running;

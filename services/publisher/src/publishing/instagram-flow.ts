@@ -300,9 +300,14 @@ export function createInstagramFlow(settings: InstagramFlowSettings): PlatformFl
     const mediaId = progress.mediaId;
     if (mediaId === undefined) throw new Error('afterPublish without a media id');
     let current = progress;
-    if (current.permalink === undefined || current.permalink === null) {
-      const info = await context.graph.mediaInfo(mediaId, context.token);
-      current = { ...current, permalink: info.permalink ?? null };
+    if (current.permalink === undefined) {
+      try {
+        current = { ...current, permalink: (await context.graph.mediaInfo(mediaId, context.token)).permalink ?? null };
+      } catch (error) {
+        // The post is live: a permalink Meta will not give now never turns it into a retry or a failure.
+        context.logger.warn({ postId: post.id, mediaId, error: classifyGraphError(error).class }, 'permalink could not be read; the post is published without it');
+        current = { ...current, permalink: null };
+      }
     }
     if (post.firstComment !== null && current.commentId === undefined) {
       if (current.commentSentAt === undefined) {
