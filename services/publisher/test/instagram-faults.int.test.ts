@@ -47,6 +47,17 @@ describe('publishing engine: Meta faults, waits, retries, quota, lateness and re
     expect(await mediaWithCaption(text)).toEqual([expect.objectContaining({ id: row.platform_post_id })]);
   });
 
+  it('a live post whose permalink Meta will not give is published without it, never retried or failed', async () => {
+    await control('POST', '/faults', { operation: 'instagram-media.get', kind: 'error', error: { preset: 'service-error' }, times: 50 });
+    const text = caption('No permalink');
+    const id = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: text });
+    const row = await world.settled(id);
+    expect(row.status, row.error_message ?? '').toBe('published');
+    expect(row.platform_url).toBeNull();
+    expect(row.retry_count).toBe(0);
+    expect(await mediaWithCaption(text)).toEqual([expect.objectContaining({ id: row.platform_post_id })]);
+  });
+
   it('a container stuck in progress is looked at again without holding a worker, then published once it finishes', async () => {
     await control('PATCH', '/settings', { imageProcessingMs: 10 * 60_000 });
     const text = caption('Slow container');
