@@ -23,7 +23,7 @@ describe('publishing engine: Meta faults, waits, retries, quota, lateness and re
   });
   beforeEach(async () => {
     await control('DELETE', '/faults');
-    await control('PATCH', '/settings', { imageProcessingMs: 100, videoProcessingMs: 200, publishQuota: 1000 });
+    await control('PATCH', '/settings', { imageProcessingMs: 100, videoProcessingMs: 200, publishQuota: 1000, containersPerDay: 400 });
   });
 
   it('an error answered after media_publish was applied ends published once (reconciled, not published again)', async () => {
@@ -173,6 +173,26 @@ describe('publishing engine: Meta faults, waits, retries, quota, lateness and re
     const row = await world.settled(id);
     expect(row.status, row.error_message ?? '').toBe('published');
     expect(await mediaWithCaption(text)).toHaveLength(1);
+  });
+
+  it('the 400-containers-a-day cap (here 1) makes the post wait for the window, not fail', async () => {
+    await control('POST', '/clock', { advanceMs: 25 * HOUR });
+    await control('PATCH', '/settings', { containersPerDay: 1 });
+    const first = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: caption('Last container today') });
+    expect((await world.settled(first)).status).toBe('published');
+    const text = caption('Container tomorrow');
+    const id = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: text });
+    await eventually(async () => {
+      const { rows } = await world.worker.query<{ paused_reason: string | null }>(`SELECT paused_reason FROM publisher.accounts WHERE social_account_id = $1`, [world.account.socialAccountId]);
+      return rows[0]?.paused_reason === 'quota' ? true : undefined;
+    }, 'the account to wait for its container window');
+    expect((await world.postRow(id)).status).toBe('processing');
+    await control('POST', '/clock', { advanceMs: 24 * HOUR + 1_000 });
+    const row = await world.settled(id);
+    expect(row.status, row.error_message ?? '').toBe('published');
+    expect(row.retry_count).toBe(0);
+    expect(await mediaWithCaption(text)).toHaveLength(1);
+    await control('PATCH', '/settings', { containersPerDay: 400 });
   });
 
   it('a rate-limited account waits as long as Meta says (5 min without an estimate), without counting a retry, then publishes', async () => {
