@@ -353,6 +353,17 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
       `);
     },
 
+    /** In how many ms the next post falls due, if one does within `withinMs` (so the dispatcher wakes right then). */
+    async nextDueInMs(withinMs: number) {
+      return connection.oneFirst(sql.type(z.object({ in_ms: z.number().nullable() }))`
+        SELECT ceil(extract(epoch FROM min(COALESCE(p.next_attempt_at, p.scheduled_for)) - now()) * 1000)::int AS in_ms
+          FROM ${posts} p
+         WHERE p.status IN ('queued', 'processing')
+           AND COALESCE(p.next_attempt_at, p.scheduled_for) > now()
+           AND COALESCE(p.next_attempt_at, p.scheduled_for) <= now() + make_interval(secs => ${withinMs / 1000})
+      `);
+    },
+
     /** Posts due now that no instance holds (the due-but-unclaimed gauge). */
     async dueUnclaimed() {
       return connection.oneFirst(sql.type(Count)`

@@ -69,6 +69,8 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let leaseTimer: NodeJS.Timeout | undefined;
+  let dueTimer: NodeJS.Timeout | undefined;
+  let started = false;
   let ticking: Promise<number> | undefined;
   let again = false;
 
@@ -349,7 +351,21 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
     if (stopping || free <= 0) return { claimed: 0, running: [] };
     const batch = await claimBatch(free);
     metrics.claims.inc(batch.length);
+    if (batch.length < free) await wakeAtNextDue();
     return { claimed: batch.length, running: batch.map(launch) };
+  }
+
+  /**
+   * Nothing more is due now: when a post falls due before the next timer pass, wake exactly then, so a post
+   * scheduled for 09:00:00.000 is claimed at that moment rather than up to an interval later.
+   */
+  async function wakeAtNextDue(): Promise<void> {
+    if (!started) return;
+    const inMs = await queries.nextDueInMs(settings.claimIntervalMs);
+    clearTimeout(dueTimer);
+    if (inMs === null || stopping) return;
+    dueTimer = setTimeout(wake, Math.max(0, inMs));
+    dueTimer.unref();
   }
 
   /** Runs a tick unless one is running (then one more runs after it). */
@@ -391,6 +407,7 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
   return {
     instanceId,
     start() {
+      started = true;
       schedule();
       leaseTimer = setInterval(renewLeases, Math.max(1_000, Math.floor(settings.leaseMs / 3)));
       leaseTimer.unref();
@@ -404,6 +421,7 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
     async stop() {
       stopping = true;
       clearTimeout(timer);
+      clearTimeout(dueTimer);
       clearInterval(leaseTimer);
       await ticking;
       await Promise.all(inHand.values());
