@@ -351,8 +351,9 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
     if (stopping || free <= 0) return { claimed: 0, running: [] };
     const batch = await claimBatch(free);
     metrics.claims.inc(batch.length);
+    const running = batch.map(launch);
     if (batch.length < free) await wakeAtNextDue();
-    return { claimed: batch.length, running: batch.map(launch) };
+    return { claimed: batch.length, running };
   }
 
   /**
