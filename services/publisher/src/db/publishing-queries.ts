@@ -201,21 +201,16 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
       `);
     },
 
-    /** Saves a flow's progress and renews both leases; false when this instance no longer holds the post. */
+    /**
+     * Saves a flow's progress and renews the post's lease; false when this instance no longer holds the post.
+     * (The account's lease is renewed with the others by the engine's lease timer: one row written per save.)
+     */
     async saveProgress(postId: string, instanceId: string, progress: Record<string, unknown>, leaseMs: number) {
       const row = await connection.maybeOne(sql.type(Id)`
-        WITH saved AS (
-          UPDATE ${posts}
-             SET publish_state = ${sql.jsonb(progress as never)}, claimed_until = ${lease(leaseMs)}
-           WHERE id = ${postId} AND claimed_by = ${instanceId} AND status = 'processing'
-          RETURNING id, social_account_id
-        ), renewed AS (
-          UPDATE ${accounts} a SET claimed_until = ${lease(leaseMs)}
-            FROM saved s
-           WHERE a.social_account_id = s.social_account_id AND a.claimed_by = ${instanceId}
-          RETURNING a.social_account_id
-        )
-        SELECT s.id FROM saved s LEFT JOIN renewed r ON r.social_account_id = s.social_account_id
+        UPDATE ${posts}
+           SET publish_state = ${sql.jsonb(progress as never)}, claimed_until = ${lease(leaseMs)}
+         WHERE id = ${postId} AND claimed_by = ${instanceId} AND status = 'processing'
+        RETURNING id
       `);
       return row !== null;
     },
@@ -280,24 +275,27 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
     ) {
       const container = typeof result.progress.container === 'string' ? result.progress.container : null;
       const commentId = typeof result.progress.commentId === 'string' ? result.progress.commentId : null;
-      const row = await connection.maybeOne(sql.type(Published)`
-        UPDATE ${posts}
-           SET status = 'published', published_at = now(), platform_post_id = ${result.platformPostId},
-               platform_url = ${result.platformUrl}, container_id = COALESCE(${container}, container_id),
-               first_comment_id = COALESCE(${commentId}, first_comment_id), publish_state = ${sql.jsonb(result.progress as never)},
-               next_attempt_at = NULL, claimed_by = NULL, claimed_until = NULL, error_message = NULL, last_error = NULL
-         WHERE id = ${post.id} AND claimed_by = ${instanceId} AND status = 'processing'
-        RETURNING id, content_id, published_at, retry_count
+      // One statement: the post and the release of its account (with the last quota read).
+      return connection.maybeOne(sql.type(Published)`
+        WITH published AS (
+          UPDATE ${posts}
+             SET status = 'published', published_at = now(), platform_post_id = ${result.platformPostId},
+                 platform_url = ${result.platformUrl}, container_id = COALESCE(${container}, container_id),
+                 first_comment_id = COALESCE(${commentId}, first_comment_id), publish_state = ${sql.jsonb(result.progress as never)},
+                 next_attempt_at = NULL, claimed_by = NULL, claimed_until = NULL, error_message = NULL, last_error = NULL
+           WHERE id = ${post.id} AND claimed_by = ${instanceId} AND status = 'processing'
+          RETURNING id, content_id, published_at, retry_count
+        ), released AS (
+          ${releaseAccount(
+            post.socialAccountId,
+            instanceId,
+            sql.fragment`, publishing_limit = COALESCE(${publishingLimit === undefined ? null : sql.jsonb(publishingLimit)}::jsonb, publishing_limit)`,
+          )}
+             AND EXISTS (SELECT 1 FROM published)
+          RETURNING social_account_id
+        )
+        SELECT p.id, p.content_id, p.published_at, p.retry_count FROM published p LEFT JOIN released r ON true
       `);
-      if (row === null) return null;
-      await connection.query(sql.type(z.object({}))`
-        ${releaseAccount(
-          post.socialAccountId,
-          instanceId,
-          sql.fragment`, publishing_limit = COALESCE(${publishingLimit === undefined ? null : sql.jsonb(publishingLimit)}::jsonb, publishing_limit)`,
-        )}
-      `);
-      return row;
     },
 
     /** Another attempt after `nextAttemptAt`, counted in retry_count; the claims are released meanwhile. */

@@ -291,9 +291,9 @@ export function createInstagramFlow(settings: InstagramFlowSettings): PlatformFl
       if (kind === 'container-expired') return createContainers(post, cleared, context);
       throw error;
     }
-    const published = { ...sent, mediaId };
-    await context.save(published);
-    return afterPublish(post, published, context);
+    // Not saved here: a publisher that dies before recording the outcome finds the mark and reconciles, and the
+    // first comment's mark (below) saves the id when there is one.
+    return afterPublish(post, { ...sent, mediaId }, context);
   }
 
   async function afterPublish(post: PostToPublish, progress: InstagramProgress, context: StepContext): Promise<StepOutcome> {
