@@ -108,7 +108,7 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
      * due and whose lease ran out. Only posts of accounts that are neither claimed nor paused; the candidates are
      * read from the due index (`scan` rows at most) without locks.
      */
-    async dueCandidates(limit: number, scan: number) {
+    async dueCandidates(limit: number, scan: number, instanceId: string) {
       return connection.any(sql.type(Candidate)`
         WITH due AS (
           SELECT p.id, p.social_account_id, p.organisation_id, COALESCE(p.next_attempt_at, p.scheduled_for) AS due_at
@@ -127,11 +127,14 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
              AND (a.paused_until IS NULL OR a.paused_until <= now())
         ), per_organisation AS (
           SELECT pa.id, pa.social_account_id, pa.due_at,
-                 row_number() OVER (PARTITION BY pa.organisation_id ORDER BY pa.due_at, pa.id) AS organisation_rank
+                 row_number() OVER (PARTITION BY pa.organisation_id ORDER BY pa.due_at, hashtext(pa.id::text || ${instanceId})) AS organisation_rank,
+                 hashtext(pa.id::text || ${instanceId}) AS spread
             FROM per_account pa
            WHERE pa.account_rank = 1
         )
-        SELECT id, social_account_id FROM per_organisation ORDER BY organisation_rank, due_at, id LIMIT ${limit}
+        -- Posts due at the same instant are taken in an order of this instance's own (\`spread\`), so instances
+        -- claiming at the same moment mostly reach for different accounts instead of skipping each other's.
+        SELECT id, social_account_id FROM per_organisation ORDER BY organisation_rank, due_at, spread LIMIT ${limit}
       `);
     },
 

@@ -115,20 +115,16 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
    * accounts leased, and post.publishing written for each attempt that starts now (not for a post that missed
    * its window: it fails right after, without having started).
    */
-  async function claimBatch(limit: number): Promise<Claimed[]> {
+  async function claimBatch(limit: number): Promise<{ readonly claimed: Claimed[]; readonly contended: boolean }> {
     const scan = Math.min(5_000, Math.max(500, limit * 40));
     return pool.transaction(async (connection) => {
       const inTransaction = createPublishingQueries(connection);
-      const candidates = await inTransaction.dueCandidates(limit, scan);
-      if (candidates.length === 0) return [];
+      const candidates = await inTransaction.dueCandidates(limit, scan, instanceId);
+      if (candidates.length === 0) return { claimed: [], contended: false };
       const locked = await inTransaction.lockFreeAccounts([...new Set(candidates.map((candidate) => candidate.social_account_id))]);
       const lockedSet = new Set(locked);
-      const rows = await inTransaction.claim(
-        candidates.filter((candidate) => lockedSet.has(candidate.social_account_id)).map((candidate) => candidate.id),
-        locked,
-        instanceId,
-        settings.leaseMs,
-      );
+      const picked = candidates.filter((candidate) => lockedSet.has(candidate.social_account_id)).map((candidate) => candidate.id);
+      const rows = await inTransaction.claim(picked, locked, instanceId, settings.leaseMs);
       const claimed = rows.map((row): Claimed => {
         const post = toPost(row);
         const verdict = row.previous_status === 'queued' ? lateness(post.scheduledFor, new Date(row.claimed_at), settings.maxLatenessMs) : { kind: 'on-time' as const };
@@ -152,7 +148,8 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
           };
         });
       await appendToOutbox(connection, PUBLISHER_OUTBOX, postEvents, announced);
-      return claimed;
+      // Another instance took some of these accounts or posts meanwhile: there may be more to claim right away.
+      return { claimed, contended: rows.length < candidates.length };
     });
   }
 
@@ -347,13 +344,24 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
   }
 
   async function tick(): Promise<{ claimed: number; running: Promise<void>[] }> {
-    const free = settings.concurrency - inHand.size;
-    if (stopping || free <= 0) return { claimed: 0, running: [] };
-    const batch = await claimBatch(free);
-    metrics.claims.inc(batch.length);
-    const running = batch.map(launch);
-    if (batch.length < free) await wakeAtNextDue();
-    return { claimed: batch.length, running };
+    const running: Promise<void>[] = [];
+    let claimedNow = 0;
+    // A pass that lost candidates to another instance claiming at the same moment tries again (a few times)
+    // for the slots still free, instead of leaving them idle until the next pass.
+    for (let round = 0; round < 3; round += 1) {
+      const free = settings.concurrency - inHand.size;
+      if (stopping || free <= 0) break;
+      const batch = await claimBatch(free);
+      metrics.claims.inc(batch.claimed.length);
+      claimedNow += batch.claimed.length;
+      running.push(...batch.claimed.map(launch));
+      if (batch.claimed.length >= free) break;
+      if (!batch.contended) {
+        await wakeAtNextDue();
+        break;
+      }
+    }
+    return { claimed: claimedNow, running };
   }
 
   /**
