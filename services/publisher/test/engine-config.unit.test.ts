@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@postwire/config';
 import { configSchema } from '../src/config.ts';
 
-// Account events carry tokens encrypted with the same key ring as accounts: every case carries it.
-const keys = { TOKEN_ENCRYPTION_KEYS: `k1:${'ab'.repeat(32)}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1' };
+// Account events carry tokens encrypted with the same key ring as accounts, and the read API verifies callers: every case carries both.
+const keys = { TOKEN_ENCRYPTION_KEYS: `k1:${'ab'.repeat(32)}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1', JWT_SECRET: 'publisher-config-test-secret-32-chars!!' };
 
 describe('publisher configuration: the publishing engine', () => {
   it('defaults: 32 posts at once, a claim pass every 200 ms, 1 h lateness, Meta through the local sandbox', () => {

@@ -16,10 +16,11 @@ import {
   observeTopic,
   sandboxControl,
   startMetaSandbox,
+  uniqueName,
 } from '@postwire/testing';
 import app from '../src/app.ts';
 import { type PublisherConfig, configSchema } from '../src/config.ts';
-import { publisherAccountTokenContext } from '../src/db/publishing-queries.ts';
+import { accountTokenContext } from '../src/db/accounts-projection.ts';
 
 // The sandbox's dev seed (infra/meta-sandbox/README.md).
 export const ALICE = '1000900000000101';
@@ -39,6 +40,10 @@ export function engineEnvironment(database: TestDatabase, sandboxUrl: string, ke
     ...kafkaTestEnvironment(),
     TOKEN_ENCRYPTION_KEYS: keys,
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
+    JWT_SECRET: 'publisher-engine-test-secret-32-characters',
+    // The sandbox's media host is plain http on 127.0.0.1.
+    PUBLISHER_MEDIA_ALLOW_HTTP: 'true',
+    PUBLISHER_MEDIA_ALLOW_PRIVATE: 'true',
     META_SANDBOX_URL: sandboxUrl,
     GRAPH_RETRY_BASE_DELAY_MS: '10',
     GRAPH_RETRY_MAX_DELAY_MS: '50',
@@ -62,7 +67,9 @@ export async function buildPublisher(environment: Record<string, string>): Promi
   const { stream, lines: logLines } = createLogCapture();
   const logger = loggerOptions({ service: 'publisher', level: 'debug' });
   const instance = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
-  await instance.register(app, { config });
+  // Consumer groups of its own: other suites on the broker run publisher apps too.
+  const groups = { postRequests: { groupId: uniqueName('engine-requests'), fromBeginning: false }, accountEvents: { groupId: uniqueName('engine-accounts'), fromBeginning: false } };
+  await instance.register(app, { config, consumers: groups });
   await instance.ready();
   return { app: instance, config, logLines };
 }
@@ -135,7 +142,7 @@ export async function createWorld(label: string) {
         facebook ? 'page' : 'business',
         facebook ? (options.pageId ?? BAKERY_PAGE) : (options.igId ?? BAKERY_IG),
         options.pageId ?? BAKERY_PAGE,
-        cipher.encrypt(token, publisherAccountTokenContext(socialAccountId)),
+        cipher.encrypt(token, accountTokenContext(socialAccountId)),
       ],
     );
     return { socialAccountId, token };

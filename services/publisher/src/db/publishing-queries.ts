@@ -1,20 +1,11 @@
 import { z } from 'zod';
 import { AccountStatus, AccountType, FacebookFormat, type MediaItem, MediaItem as MediaItemSchema, Platform, PostStatus, PostType } from '@postwire/contracts';
-import { columnContext } from '@postwire/crypto';
 import { type CommonQueryMethods, sql } from '@postwire/db';
 import type { GraphErrorInfo } from '@postwire/graph';
 
 const posts = sql.identifier(['publisher', 'social_media_posts']);
 const media = sql.identifier(['publisher', 'post_media']);
 const accounts = sql.identifier(['publisher', 'accounts']);
-
-/**
- * The projection stores each account's token encrypted for its own row and column (the intake writes it so);
- * the same one-line helper as src/db/accounts-projection.ts `accountTokenContext`.
- */
-export function publisherAccountTokenContext(socialAccountId: string) {
-  return columnContext('publisher.accounts', socialAccountId, 'access_token');
-}
 
 const Candidate = z.object({ id: z.uuid(), social_account_id: z.uuid() });
 const AccountId = z.object({ social_account_id: z.uuid() });

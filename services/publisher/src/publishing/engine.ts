@@ -6,8 +6,10 @@ import { type GraphClient, type GraphErrorInfo, classifyGraphError, isGraphError
 import { appendToOutbox } from '@postwire/outbox';
 import type { FastifyBaseLogger } from 'fastify';
 import { createContentCounters } from '../db/content-counters.ts';
-import { type ClaimedPost, type PublishingLimitRecord, createPublishingQueries, mediaOf, publisherAccountTokenContext } from '../db/publishing-queries.ts';
+import { type ClaimedPost, type PublishingLimitRecord, createPublishingQueries, mediaOf } from '../db/publishing-queries.ts';
+import { accountTokenContext } from '../db/accounts-projection.ts';
 import { finalCaption } from '../domain/caption.ts';
+import { PUBLISHER } from '../service.ts';
 import { lateness } from '../domain/lateness.ts';
 import { type OutcomeDecision, type StepFailure, decideOutcome } from '../domain/outcome.ts';
 import { attemptNumber } from '../domain/retry-policy.ts';
@@ -18,7 +20,7 @@ import { MediaProcessingError } from './facebook-flow.ts';
 import { ClaimLostError, type PlatformFlow, type PostToPublish, type PublishAccount, type StepOutcome } from './flow.ts';
 
 /** Where the engine's events go: the publisher's outbox, as the publisher's CloudEvents source. */
-export const PUBLISHER_OUTBOX = { schema: 'publisher', source: '/postwire/publisher' } as const;
+const PUBLISHER_OUTBOX = { schema: PUBLISHER.schema, source: PUBLISHER.source } as const;
 
 type PostEventOut = OutgoingEvent<typeof postEvents>;
 
@@ -301,7 +303,7 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
       }
       let outcome: StepOutcome;
       try {
-        const token = cipher.decrypt(row.access_token, publisherAccountTokenContext(row.social_account_id));
+        const token = cipher.decrypt(row.access_token, accountTokenContext(row.social_account_id));
         outcome = await flow.step(post, row.publish_state, {
           graph,
           token,
