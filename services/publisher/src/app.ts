@@ -78,7 +78,7 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
     }),
   );
   // After the relay, so it closes first: steps in hand finish and release their claims before the outbox flushes.
-  await fastify.register(publishingEngine, { settings: config.engine, graph: config.graph, cipher });
+  await fastify.register(publishingEngine, { settings: config.engine, mediaProbe: config.intake.mediaProbe, graph: config.graph, cipher });
   await fastify.register(postRoutes, { prefix: '/v1' });
   await fastify.register(contentRoutes, { prefix: '/v1' });
 

@@ -219,6 +219,17 @@ describe('publishing engine: Meta faults, waits, retries, quota, lateness and re
     expect(await mediaWithCaption(text)).toHaveLength(1);
   });
 
+  it('a media URL that stopped answering is caught before Meta is asked: retried, then failed naming it', async () => {
+    const gone = `${world.sandbox.baseUrl}/_sandbox/media/status/404`;
+    const id = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: gone }], caption: caption('Gone media'), maxRetries: 1 });
+    const row = await world.settled(id);
+    expect(row.status).toBe('failed');
+    expect(row.error_message).toBe('Publishing gave up after 2 attempts. Last error: Before publishing, the media URL answered HTTP 404.');
+    expect(row.publish_state).toEqual({});
+    await eventually(() => (typesOf(world.eventsOf(id)).includes('post.failed') ? true : undefined), 'post.failed');
+    expect(typesOf(world.eventsOf(id))).toEqual(['post.publishing', 'post.retrying', 'post.publishing', 'post.failed']);
+  });
+
   it('a post past its time by more than the lateness fails with "missed its window"; one within it publishes at once', async () => {
     const scheduledFor = new Date(Date.now() - 2 * HOUR);
     const late = await world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: caption('Too late'), scheduledFor });

@@ -99,4 +99,16 @@ describe('outcome of a failed publishing step', () => {
     });
     expect(INTERNAL_ERROR).toEqual({ category: 'unknown', message: 'An internal error interrupted publishing; we will retry.', retryable: true });
   });
+
+  it('retries a media URL that did not answer before publishing, then fails with its reason; fails a refused one at once', () => {
+    const unreachable: GraphErrorInfo = { category: 'bad-media', message: 'the media URL answered HTTP 503', retryable: true };
+    expect(decideOutcome({ kind: 'media', info: unreachable }, fresh, now, settings, one)).toEqual({ kind: 'retry', retryCount: 1, nextAttemptAt: later(1_000), error: unreachable });
+    expect(decideOutcome({ kind: 'media', info: unreachable }, { retryCount: 3, maxRetries: 3 }, now, settings, one)).toEqual({
+      kind: 'fail',
+      error: { ...unreachable, retryable: false, message: 'Publishing gave up after 4 attempts. Last error: the media URL answered HTTP 503' },
+      accountStatus: null,
+    });
+    const refused: GraphErrorInfo = { category: 'bad-media', message: 'the media URL is text/html, not image', retryable: false };
+    expect(decideOutcome({ kind: 'media', info: refused }, fresh, now, settings, one)).toEqual({ kind: 'fail', error: refused, accountStatus: null });
+  });
 });

@@ -8,7 +8,12 @@ export type StepFailure =
   /** The platform refused the post without a Graph error (a container in ERROR): final, the info says why. */
   | { readonly kind: 'refused'; readonly info: GraphErrorInfo }
   /** Not Meta: a database hiccup or a bug. Retried like a transient error, never blamed on the post. */
-  | { readonly kind: 'internal' };
+  | { readonly kind: 'internal' }
+  /**
+   * A media URL checked again before publishing did not answer as it should: retried like a transient error when
+   * it may come back (unreachable), failed at once when it cannot (refused address, wrong content type).
+   */
+  | { readonly kind: 'media'; readonly info: GraphErrorInfo };
 
 export type OutcomeSettings = {
   readonly retry: RetrySettings;
@@ -48,6 +53,9 @@ export function decideOutcome(
 ): OutcomeDecision {
   if (failure.kind === 'refused') return { kind: 'fail', error: { ...failure.info, retryable: false }, accountStatus: null };
   if (failure.kind === 'internal') return retryOrGiveUp(INTERNAL_ERROR, post, now, settings.retry, random);
+  if (failure.kind === 'media') {
+    return failure.info.retryable ? retryOrGiveUp(failure.info, post, now, settings.retry, random) : { kind: 'fail', error: failure.info, accountStatus: null };
+  }
   const { classification, info } = failure;
   switch (classification.action) {
     case 'wait-for-usage':

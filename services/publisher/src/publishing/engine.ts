@@ -11,6 +11,7 @@ import { accountTokenContext } from '../db/accounts-projection.ts';
 import { finalCaption } from '../domain/caption.ts';
 import { PUBLISHER } from '../service.ts';
 import { lateness } from '../domain/lateness.ts';
+import { type MediaProbeSettings, probePostMedia } from '../domain/media-probe.ts';
 import { type OutcomeDecision, type StepFailure, decideOutcome } from '../domain/outcome.ts';
 import { attemptNumber } from '../domain/retry-policy.ts';
 import type { PublishingMetrics } from '../workers/publishing-metrics.ts';
@@ -34,6 +35,8 @@ export type PublishingEngineDependencies = {
   readonly cipher: TokenCipher;
   readonly flows: Partial<Record<Platform, PlatformFlow>>;
   readonly settings: PublishingEngineSettings;
+  /** The intake's media probe, run again before an attempt touches the platform (Meta fetches the URLs then). */
+  readonly mediaProbe: MediaProbeSettings;
   readonly logger: FastifyBaseLogger;
   readonly metrics: PublishingMetrics;
   /** The flows' clock (publish marks, quota windows); claims and leases use the database's. */
@@ -274,6 +277,21 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
     logger.warn({ postId: row.id, category: error.category, code: error.code, subcode: error.subcode, accountStatus }, 'post failed');
   }
 
+  /**
+   * The media URLs answered when the post was accepted; Meta fetches them now. One that no longer answers fails
+   * (or retries) here, with a message naming it, rather than as Meta's vaguer download error.
+   */
+  async function mediaFailure(post: PostToPublish): Promise<StepFailure | undefined> {
+    const violations = await probePostMedia(post.media, dependencies.mediaProbe);
+    const first = violations[0];
+    if (first === undefined) return undefined;
+    const position = post.media.length > 1 ? ` (${first.field.replace(/\.url$/, '')})` : '';
+    return {
+      kind: 'media',
+      info: { category: 'bad-media', message: `Before publishing, ${first.message}${position}.`, retryable: first.code === 'media-unreachable' },
+    };
+  }
+
   function failureOf(error: unknown): StepFailure {
     if (error instanceof PublishRefusedError) return { kind: 'refused', info: error.info };
     if (error instanceof MediaProcessingError) return { kind: 'refused', info: { category: 'bad-media', message: error.message, retryable: false } };
@@ -300,6 +318,13 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
         await queries.wait({ id: row.id, socialAccountId: row.social_account_id }, instanceId, undefined, new Date(Date.now() + 60_000));
         logger.warn({ postId: row.id, platform: row.platform }, 'no publishing flow for this platform here');
         return;
+      }
+      if (row.new_attempt && Object.keys(row.publish_state).length === 0 && post.media.length > 0) {
+        const media = await mediaFailure(post);
+        if (media !== undefined) {
+          await applyDecision(claimed, decideOutcome(media, { retryCount: row.retry_count ?? 0, maxRetries: row.max_retries ?? 3 }, now(), outcomeSettings, random));
+          return;
+        }
       }
       let outcome: StepOutcome;
       try {

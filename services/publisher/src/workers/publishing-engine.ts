@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { TokenCipher } from '@postwire/crypto';
 import { type GraphSettings, createGraphClient } from '@postwire/graph';
 import { createPublishingQueries } from '../db/publishing-queries.ts';
+import type { MediaProbeSettings } from '../domain/media-probe.ts';
 import { type PublishingEngine, createPublishingEngine } from '../publishing/engine.ts';
 import type { PlatformFlow } from '../publishing/flow.ts';
 import { createFacebookFlow } from '../publishing/facebook-flow.ts';
@@ -18,6 +19,8 @@ declare module 'fastify' {
 
 export type PublishingEngineOptions = {
   readonly settings: PublishingEngineSettings;
+  /** The intake's media probe settings: URLs are checked again before an attempt starts. */
+  readonly mediaProbe: MediaProbeSettings;
   readonly graph: GraphSettings;
   readonly cipher: TokenCipher;
   /** Replaces a platform's flow (tests). */
@@ -49,6 +52,7 @@ export const publishingEngine = fp(
       cipher: options.cipher,
       flows: { instagram, facebook: createFacebookFlow(), ...options.flows },
       settings,
+      mediaProbe: options.mediaProbe,
       logger,
       metrics,
       ...(options.now === undefined ? {} : { now: options.now }),
