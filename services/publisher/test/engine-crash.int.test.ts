@@ -2,15 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { uniqueName } from '@postwire/testing';
 import { type World, buildPublisher, createWorld, eventually, sandboxControl } from './engine-helpers.ts';
 
 const SERVICE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** A publisher as its own process (`node src/server.ts`), so a test can kill it (SIGKILL: no graceful close). */
 function spawnPublisher(environment: Record<string, string>): ChildProcess {
+  // Topics and consumer groups of its own: a killed member would hold the shared groups until its session ends.
+  const prefix = `${environment.KAFKA_TOPIC_PREFIX ?? ''}${uniqueName('crash')}.`;
   const child = spawn(process.execPath, ['src/server.ts'], {
     cwd: SERVICE_DIR,
-    env: { ...process.env, ...environment, PUBLISHER_PORT: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...environment, KAFKA_TOPIC_PREFIX: prefix, PUBLISHER_PORT: '0', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;

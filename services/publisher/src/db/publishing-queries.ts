@@ -61,9 +61,13 @@ export const ClaimedPost = z.object({
 });
 export type ClaimedPost = z.infer<typeof ClaimedPost>;
 
-/** The ordered media list; a post stored with only the seed's content_url has that one item. */
+/**
+ * The ordered media list; a post stored with only the seed's content_url (no media rows) has that one item,
+ * except a Facebook text or link post, which has none.
+ */
 export function mediaOf(row: ClaimedPost): MediaItem[] {
   if (row.media.length === 0) {
+    if (row.facebook_format === 'text' || row.facebook_format === 'link') return [];
     return [MediaItemSchema.parse({ position: 0, mediaType: row.content_type, url: row.content_url, ...(row.thumbnail_url === null ? {} : { thumbnailUrl: row.thumbnail_url }) })];
   }
   return row.media.map((item) => ({
