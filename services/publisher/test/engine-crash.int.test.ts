@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -112,6 +113,35 @@ describe('publishing engine: crashes and several instances never publish a post 
     expect(lagMs).toBeGreaterThanOrEqual(0);
     // The post's own Meta calls against the local sandbox take a few ms each; a timer-only engine would lag by up to 3 s.
     expect(lagMs).toBeLessThan(1_500);
+  });
+
+  it('claims in turns across organisations: a small organisation is not stuck behind a large one\'s backlog', async () => {
+    for (const app of running) await app.close();
+    running.length = 0;
+    const small = { organisationId: randomUUID(), userId: randomUUID() };
+    await world.admin.query(`INSERT INTO public.organisations (id, name) VALUES ($1, 'small')`, [small.organisationId]);
+    await world.admin.query(`INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, 'small@example.test')`, [small.userId, small.organisationId]);
+    const smallAccount = await world.addAccount({ organisationId: small.organisationId });
+    const largeAccounts = await Promise.all(Array.from({ length: 4 }, () => world.addAccount()));
+    const large = await Promise.all(
+      largeAccounts.map((account, index) =>
+        world.insertPost({ postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: `Backlog ${index}`, socialAccountId: account.socialAccountId, scheduledFor: new Date(Date.now() - 20_000) }),
+      ),
+    );
+    const late = await world.insertPost(
+      { postType: 'feed', media: [{ mediaType: 'image', url: world.image() }], caption: 'Small one', socialAccountId: smallAccount.socialAccountId, scheduledFor: new Date(Date.now() - 5_000) },
+      small.organisationId,
+      small.userId,
+    );
+    // Two slots: the first pass takes the large organisation's oldest post and the small one's, although four of
+    // the large one's are older; the rest of the backlog waits for free slots.
+    await start({ PUBLISHER_CONCURRENCY: '2' });
+    const rows = await Promise.all([late, ...large].map((id) => world.settled(id)));
+    for (const row of rows) expect(row.status, row.error_message ?? '').toBe('published');
+    const publishedAt = rows.map((row) => row.published_at?.getTime() ?? Infinity);
+    const smallAt = publishedAt[0] ?? Infinity;
+    // In due order alone it would come after all four; in turns, at most the one started with it is earlier.
+    expect(publishedAt.slice(1).filter((at) => at < smallAt).length).toBeLessThanOrEqual(1);
   });
 
   it('two instances and many posts over several accounts: every post published exactly once, never two claims on one account', async () => {

@@ -209,6 +209,13 @@ export function createPublishingEngine(dependencies: PublishingEngineDependencie
     });
     if (outcome.reason === 'quota') metrics.quotaWaits.inc({ platform: row.platform });
     metrics.outcomes.inc({ platform: row.platform, post_type: row.post_type, outcome: outcome.reason === 'processing' ? 'waiting' : outcome.reason });
+    wakeBeforeTimer(outcome.checkAfterMs);
+  }
+
+  /** A post to look at again sooner than the next timer pass (a container polled after 1 s) gets a wake of its own. */
+  function wakeBeforeTimer(inMs: number): void {
+    if (!started || stopping || inMs >= settings.claimIntervalMs) return;
+    setTimeout(wake, inMs).unref();
   }
 
   async function applyDecision(claimed: Claimed, decision: OutcomeDecision): Promise<void> {
