@@ -25,6 +25,10 @@ ALTER TABLE publisher.social_media_posts
 CREATE INDEX idx_social_posts_due ON publisher.social_media_posts ((COALESCE(next_attempt_at, scheduled_for)), id)
   WHERE status IN ('queued', 'processing');
 
+-- Posts claimed right now, per organisation: the claim query gives organisations with fewer posts in hand
+-- their turn first (round robin across passes, not only within one).
+CREATE INDEX idx_social_posts_claimed ON publisher.social_media_posts (organisation_id) WHERE claimed_by IS NOT NULL;
+
 -- One post per account at a time: the account row is the lock every instance takes (FOR UPDATE SKIP LOCKED)
 -- and its lease says which instance is publishing to it. paused_until holds an account back while Meta's
 -- rate limit or the publishing quota says so.

@@ -5,6 +5,7 @@ ALTER TABLE publisher.accounts
   DROP COLUMN claimed_until,
   DROP COLUMN claimed_by;
 
+DROP INDEX publisher.idx_social_posts_claimed;
 DROP INDEX publisher.idx_social_posts_due;
 
 ALTER TABLE publisher.social_media_posts

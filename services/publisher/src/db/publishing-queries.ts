@@ -99,7 +99,7 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
   return {
     /**
      * Up to `limit` due posts, one per account and in turns across organisations (each organisation's oldest
-     * first, then each one's second...): queued posts whose time came, and processing posts whose next look is
+     * first, then each one's second..., counting the posts each already has in hand): queued posts whose time came, and processing posts whose next look is
      * due and whose lease ran out. Only posts of accounts that are neither claimed nor paused; the candidates are
      * read from the due index (`scan` rows at most) without locks.
      */
@@ -120,11 +120,18 @@ export function createPublishingQueries(connection: CommonQueryMethods) {
             JOIN ${accounts} a ON a.social_account_id = d.social_account_id
            WHERE (a.claimed_until IS NULL OR a.claimed_until < now())
              AND (a.paused_until IS NULL OR a.paused_until <= now())
+        ), in_hand AS (
+          SELECT p.organisation_id, count(*) AS posts
+            FROM ${posts} p
+           WHERE p.claimed_by IS NOT NULL AND p.claimed_until >= now()
+           GROUP BY p.organisation_id
         ), per_organisation AS (
+          -- An organisation with k posts in hand (on any instance) takes its turn as if its next post ranked k + 1.
           SELECT pa.id, pa.social_account_id, pa.due_at,
-                 row_number() OVER (PARTITION BY pa.organisation_id ORDER BY pa.due_at, hashtext(pa.id::text || ${instanceId})) AS organisation_rank,
+                 COALESCE(h.posts, 0) + row_number() OVER (PARTITION BY pa.organisation_id ORDER BY pa.due_at, hashtext(pa.id::text || ${instanceId})) AS organisation_rank,
                  hashtext(pa.id::text || ${instanceId}) AS spread
             FROM per_account pa
+            LEFT JOIN in_hand h ON h.organisation_id = pa.organisation_id
            WHERE pa.account_rank = 1
         )
         -- Posts due at the same instant are taken in an order of this instance's own (\`spread\`), so instances
