@@ -153,11 +153,18 @@ export async function createWorld(label: string) {
   async function insertPost(input: PostInput, organisation = organisationId, user = userId): Promise<string> {
     const id = randomUUID();
     const first = input.media[0];
+    // One statement, as the intake writes it in one transaction: the engine never sees the post without its media.
     await worker.query(
-      `INSERT INTO publisher.social_media_posts (id, organisation_id, social_account_id, created_by, content_type, content_id, content_url, caption,
-         post_type, hashtags, location_id, share_to_feed, scheduled_for, platform, status, max_retries, first_comment, collaborators, trial_graduation,
-         facebook_format, link_url)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $18, 'queued', $14, $15, $16, $17, $19, $20)`,
+      `WITH post AS (
+         INSERT INTO publisher.social_media_posts (id, organisation_id, social_account_id, created_by, content_type, content_id, content_url, caption,
+           post_type, hashtags, location_id, share_to_feed, scheduled_for, platform, status, max_retries, first_comment, collaborators, trial_graduation,
+           facebook_format, link_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $18, 'queued', $14, $15, $16, $17, $19, $20)
+         RETURNING id, organisation_id)
+       INSERT INTO publisher.post_media (post_id, organisation_id, position, media_type, url, alt_text, user_tags, cover_url, thumb_offset_ms)
+       SELECT post.id, post.organisation_id, item.position, item.media_type, item.url, item.alt_text, item.user_tags::jsonb, item.cover_url, item.thumb_offset_ms
+         FROM post, unnest($21::int[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::int[])
+              AS item(position, media_type, url, alt_text, user_tags, cover_url, thumb_offset_ms)`,
       [
         id,
         organisation,
@@ -179,15 +186,15 @@ export async function createWorld(label: string) {
         input.facebookFormat === undefined ? 'instagram' : 'facebook',
         input.facebookFormat ?? null,
         input.linkUrl ?? null,
+        input.media.map((_, position) => position),
+        input.media.map((item) => item.mediaType),
+        input.media.map((item) => item.url),
+        input.media.map((item) => item.altText ?? null),
+        input.media.map((item) => JSON.stringify(item.userTags ?? [])),
+        input.media.map((item) => item.coverUrl ?? null),
+        input.media.map((item) => item.thumbOffsetMs ?? null),
       ],
     );
-    for (const [position, item] of input.media.entries()) {
-      await worker.query(
-        `INSERT INTO publisher.post_media (post_id, organisation_id, position, media_type, url, alt_text, user_tags, cover_url, thumb_offset_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [id, organisation, position, item.mediaType, item.url, item.altText ?? null, JSON.stringify(item.userTags ?? []), item.coverUrl ?? null, item.thumbOffsetMs ?? null],
-      );
-    }
     return id;
   }
 
