@@ -118,6 +118,8 @@ describe('publishing engine: crashes and several instances never publish a post 
   it('claims in turns across organisations: a small organisation is not stuck behind a large one\'s backlog', async () => {
     for (const app of running) await app.close();
     running.length = 0;
+    // Containers ready at once: each post is one step, so claim order is publish order.
+    await control('PATCH', '/settings', { imageProcessingMs: 0 });
     const small = { organisationId: randomUUID(), userId: randomUUID() };
     await world.admin.query(`INSERT INTO public.organisations (id, name) VALUES ($1, 'small')`, [small.organisationId]);
     await world.admin.query(`INSERT INTO public.users (id, organisation_id, email) VALUES ($1, $2, 'small@example.test')`, [small.userId, small.organisationId]);
