@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authPlugin, cachedOrganisationOf, createJwtVerifier } from '@postwire/auth';
-import { accountEvents, postEvents, postRequests } from '@postwire/contracts';
+import { accountEvents, analyticsEvents, postEvents, postRequests } from '@postwire/contracts';
 import { createTokenCipher } from '@postwire/crypto';
 import { createOrganisationLookup } from '@postwire/db';
 import {
@@ -19,7 +19,7 @@ import { postRequestFailures, postRequestHandlers } from './consumers/post-reque
 import { contentRoutes } from './routes/content.ts';
 import { postRoutes } from './routes/posts.ts';
 import { PUBLISHER } from './service.ts';
-import { analyticsMetrics } from './consumers/analytics-events.ts';
+import { analyticsEventHandlers } from './consumers/analytics-events.ts';
 import { topPostsRoutes } from './routes/top-posts.ts';
 import { publishingEngine } from './workers/publishing-engine.ts';
 
@@ -28,7 +28,7 @@ export type ConsumerOverrides = { readonly groupId?: string; readonly fromBeginn
 
 export type PublisherAppOptions = {
   readonly config: PublisherConfig;
-  readonly consumers?: { readonly postRequests?: ConsumerOverrides; readonly accountEvents?: ConsumerOverrides };
+  readonly consumers?: { readonly postRequests?: ConsumerOverrides; readonly accountEvents?: ConsumerOverrides; readonly analyticsEvents?: ConsumerOverrides };
   /** The intake's clock (schedule checks, answer times); tests may move it. Default: the real one. */
   readonly now?: () => Date;
 };
@@ -47,7 +47,7 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
   await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'publisher' });
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
-  await fastify.register(kafkaPlugin, { service: 'publisher', ...config.kafka, produces: [postEvents], consumes: [postRequests, accountEvents] });
+  await fastify.register(kafkaPlugin, { service: 'publisher', ...config.kafka, produces: [postEvents], consumes: [postRequests, accountEvents, analyticsEvents] });
   // Sized for the publishing engine too: every post in hand saves its progress on this pool.
   await fastify.register(workerDatabasePlugin, {
     connectionUri: config.database.worker,
@@ -77,14 +77,22 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
       ...consumers?.postRequests,
     }),
   );
+  // A snapshot analytics stored becomes the post's analytics columns and post.metrics-updated.
+  await fastify.register(
+    inboxConsumer({
+      name: PUBLISHER.consumers.analyticsEvents,
+      topic: analyticsEvents,
+      schema: PUBLISHER.schema,
+      emits: { topic: postEvents, source: PUBLISHER.source },
+      handlers: analyticsEventHandlers(),
+      ...consumers?.analyticsEvents,
+    }),
+  );
   // After the relay, so it closes first: steps in hand finish and release their claims before the outbox flushes.
   await fastify.register(publishingEngine, { settings: config.engine, mediaProbe: config.intake.mediaProbe, graph: config.graph, cipher });
   await fastify.register(postRoutes, { prefix: '/v1' });
   await fastify.register(contentRoutes, { prefix: '/v1' });
-
-  // Analytics (issue 13): post.metrics-synced -> the post's analytics columns and post.metrics-updated; the seed's
-  // query 3 as GET /v1/analytics/top-posts. Self-contained: shared plugins are added only if not registered above.
-  await fastify.register(analyticsMetrics, { config });
+  // The seed's query 3: the organisation's best published posts.
   await fastify.register(topPostsRoutes, { prefix: '/v1' });
 };
 

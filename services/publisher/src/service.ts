@@ -2,5 +2,5 @@
 export const PUBLISHER = {
   schema: 'publisher',
   source: '/postwire/publisher',
-  consumers: { postRequests: 'publisher', accountEvents: 'publisher-accounts' },
+  consumers: { postRequests: 'publisher', accountEvents: 'publisher-accounts', analyticsEvents: 'publisher-analytics-events' },
 } as const;
