@@ -31,8 +31,12 @@ export type StackOptions = {
   readonly accountsEnvironment?: Record<string, string>;
   /** The accounts service's lifecycle clock. */
   readonly accountsClock?: () => Date;
-  /** Also run the publisher (its consumers, relay and read API), with the gateway's posts reads forwarded to it. */
+  /** Also run the publisher (its consumers, relay, engine and read API), with the gateway's posts reads forwarded to it. */
   readonly publisher?: boolean;
+  /** How many publisher instances run side by side (default: 1 with `publisher`, else 0). */
+  readonly publishers?: number;
+  /** Extra settings for every publisher instance. */
+  readonly publisherEnvironment?: Record<string, string>;
   /** Also run the analytics service, with the gateway's insights reads forwarded to it. */
   readonly analytics?: boolean;
   /**
@@ -62,18 +66,21 @@ export async function startStack(options: StackOptions = {}) {
     ...options.accountsEnvironment,
   });
   const accounts = await listen('accounts', logs.stream, accountsApp, accountsConfig, options.accountsClock ? { now: options.accountsClock } : {});
-  const publisher = options.publisher
-    ? await listen(
-        'publisher',
-        logs.stream,
-        publisherApp,
-        loadConfig(publisherConfigSchema, {
-          ...shared,
-          PUBLISHER_DATABASE_URL: database.urlFor('publisher', 'app'),
-          PUBLISHER_WORKER_DATABASE_URL: database.urlFor('publisher', 'worker'),
-        }),
-      )
-    : undefined;
+  const publisherConfig = () =>
+    loadConfig(publisherConfigSchema, {
+      ...shared,
+      PUBLISHER_DATABASE_URL: database.urlFor('publisher', 'app'),
+      PUBLISHER_WORKER_DATABASE_URL: database.urlFor('publisher', 'worker'),
+      // The sandbox's media host is plain http on loopback; production refuses both.
+      PUBLISHER_MEDIA_ALLOW_PRIVATE: 'true',
+      PUBLISHER_MEDIA_ALLOW_HTTP: 'true',
+      ...options.publisherEnvironment,
+    });
+  const publishers: Awaited<ReturnType<typeof listen>>[] = [];
+  for (let index = 0; index < (options.publishers ?? (options.publisher ? 1 : 0)); index += 1) {
+    publishers.push(await listen(`publisher-${index + 1}`, logs.stream, publisherApp, publisherConfig()));
+  }
+  const [publisher] = publishers;
   const analytics = options.analytics
     ? await listen(
         'analytics',
@@ -118,6 +125,7 @@ export async function startStack(options: StackOptions = {}) {
     gateway: gateway.app,
     accounts: accounts.app,
     publisher: publisher?.app,
+    publishers: publishers.map((instance) => instance.app),
     analytics: analytics?.app,
     /** Where the gateway listens, for a real HTTP client. */
     gatewayUrl: gateway.url,
@@ -128,7 +136,7 @@ export async function startStack(options: StackOptions = {}) {
     async stop() {
       await gateway.app.close();
       await accounts.app.close();
-      await publisher?.app.close();
+      for (const instance of publishers) await instance.app.close();
       await analytics?.app.close();
       await sandbox.close();
       await admin.end();
