@@ -7,7 +7,9 @@
 //   BENCH_POSTS=10000 BENCH_ACCOUNTS=1000 BENCH_LATENCY_MS=100 BENCH_CONCURRENCY=128 BENCH_INSTANCES=1,2 BENCH_LONE=20
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -71,13 +73,45 @@ async function control(base: string, path: string, body: unknown, method = 'POST
   return answer.json();
 }
 
+// CPU time (user + system) processes have used, from /proc: what bounds a run on a small machine.
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+function cpuMsByCommand(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) total += cpuMs(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+type CpuSample = Record<'publisher' | 'sandbox' | 'postgres' | 'kafka', number>;
+function cpuSample(publishers: readonly ChildProcess[]): CpuSample {
+  return {
+    publisher: publishers.reduce((sum, child) => sum + (child.pid === undefined ? 0 : cpuMs(child.pid)), 0),
+    sandbox: sandbox.pid === undefined ? 0 : cpuMs(sandbox.pid),
+    postgres: cpuMsByCommand('postgres'),
+    kafka: cpuMsByCommand('java'),
+  };
+}
+
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 // --- the sandbox, with every Graph call answered after LATENCY_MS ---------------------------------------
 const sandboxPort = await freePort();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-start('../../../infra/meta-sandbox/src/server.ts', {
+const sandbox = start('../../../infra/meta-sandbox/src/server.ts', {
   META_SANDBOX_PORT: String(sandboxPort),
   META_SANDBOX_LOG_LEVEL: 'warn',
   META_SANDBOX_SEED: 'true',
@@ -202,6 +236,8 @@ for (const instances of INSTANCES) {
   const dueAt = new Date(Date.now() + 2_000);
   await queuePosts(POSTS, dueAt);
   console.log(`${instances} instance(s): ${POSTS} posts over ${ACCOUNTS} accounts due at ${dueAt.toISOString()}`);
+  await sleep(Math.max(0, dueAt.getTime() - Date.now()));
+  const cpuBefore = cpuSample(publishers);
   const deadline = Date.now() + 30 * 60 * 1000;
   for (;;) {
     const now = await counts();
@@ -209,6 +245,8 @@ for (const instances of INSTANCES) {
     if (Date.now() > deadline) throw new Error(`not done after 30 minutes: ${JSON.stringify(now)}`);
     await sleep(1_000);
   }
+  const cpuAfter = cpuSample(publishers);
+  const wallMs = Date.now() - dueAt.getTime();
   const finished = await counts();
   const measured = await lags();
   callsPerPost = ((await countCalls()) - callsBefore) / POSTS;
@@ -220,7 +258,13 @@ for (const instances of INSTANCES) {
       `p99 ${seconds(percentile(measured.lags, 99))} max ${seconds(measured.lags.at(-1) ?? NaN)}; ${callsPerPost.toFixed(2)} Graph calls per post; ` +
       `ideal ${seconds(ideal(instances))}, ratio ${(total / ideal(instances)).toFixed(2)}`,
   );
-  console.log(results.at(-1));
+  const spent = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, ms - cpuBefore[name as keyof CpuSample]]));
+  const busy = Object.values(spent).reduce((sum, ms) => sum + ms, 0);
+  results.push(
+    `  CPU per post: ${Object.entries(spent).map(([name, ms]) => `${name} ${(ms / POSTS).toFixed(1)} ms`).join(', ')}; ` +
+      `${(busy / 1000).toFixed(0)} CPU-s in ${(wallMs / 1000).toFixed(0)} s on ${availableParallelism()} cores = ${((100 * busy) / (wallMs * availableParallelism())).toFixed(0)} % busy`,
+  );
+  console.log(results.slice(-2).join('\n'));
 }
 
 function ideal(instances: number): number {
