@@ -77,7 +77,6 @@ async function ensureRole(client: pg.Client, role: string, attributes: string): 
 
 async function ensureRoles(client: pg.Client): Promise<void> {
   await ensureRole(client, HOST_OWNER_ROLE, 'NOLOGIN NOBYPASSRLS');
-  await ensureRole(client, GATEWAY_ROLE, 'LOGIN NOBYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE');
   for (const service of DATA_SERVICES) {
     const roles = serviceRoles(service);
     await ensureRole(client, roles.owner, 'NOLOGIN NOBYPASSRLS');
@@ -101,7 +100,7 @@ async function ensureAuthSchema(client: pg.Client): Promise<void> {
         END
       $$;
   `);
-  const loginRoles = [GATEWAY_ROLE, ...DATA_SERVICES.flatMap((service) => [serviceRoles(service).app, serviceRoles(service).worker])];
+  const loginRoles = [...DATA_SERVICES.flatMap((service) => [serviceRoles(service).app, serviceRoles(service).worker])];
   const owners = DATA_SERVICES.map((service) => serviceRoles(service).owner);
   await client.query(`GRANT USAGE ON SCHEMA auth TO ${[...loginRoles, ...owners].map(quote).join(', ')}`);
   await client.query(`GRANT EXECUTE ON FUNCTION auth.uid() TO ${[...loginRoles, ...owners].map(quote).join(', ')}`);

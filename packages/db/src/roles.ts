@@ -5,7 +5,7 @@
  * - worker: LOGIN, BYPASSRLS: background work (consumers, relays, scans).
  * None of them has rights on another service's schema.
  */
-export const DATA_SERVICES = ['accounts', 'publisher', 'analytics'] as const;
+export const DATA_SERVICES = ['accounts', 'publisher', 'analytics', 'gateway'] as const;
 export type DataService = (typeof DATA_SERVICES)[number];
 
 export type ServiceRoles = { readonly owner: string; readonly app: string; readonly worker: string };
@@ -15,10 +15,11 @@ export function serviceRoles(service: DataService): ServiceRoles {
 }
 
 /**
- * The gateway's login: it keeps no tables, and may only read which organisation a user belongs to
- * (`users.id`, `users.organisation_id`), to check a token's organisation claim.
+ * The gateway's user-scoped login (`gateway_app`): besides its own schema (webhook endpoints and their
+ * delivery log, under RLS), it reads only which organisation a user belongs to (`users.id`,
+ * `users.organisation_id`), to check a token's organisation claim.
  */
-export const GATEWAY_ROLE = 'gateway_app';
+export const GATEWAY_ROLE = serviceRoles('gateway').app;
 
 /** The role that owns the host tables (organisations, users, social_media_videos) when we create them. */
 export const HOST_OWNER_ROLE = 'postwire_host_owner';

@@ -5,7 +5,7 @@ import { accountEvents, accountRequests, postEvents, postRequests } from '@postw
 import { createTokenCipher } from '@postwire/crypto';
 import { createGraphClient } from '@postwire/graph';
 import { createOrganisationLookup } from '@postwire/db';
-import { databasePlugin, kafkaPlugin, serviceKit } from '@postwire/service-kit';
+import { databasePlugin, kafkaPlugin, serviceKit, workerDatabasePlugin } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { answersPlugin } from './plugins/answers.ts';
@@ -16,6 +16,11 @@ import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { meRoutes } from './routes/me.ts';
 import { postRoutes } from './routes/posts.ts';
+import { liveEventsPlugin } from './events/live-events-plugin.ts';
+import { eventRoutes } from './routes/events.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { deliveryWorkerPlugin } from './webhooks/delivery-worker.ts';
+import { fanOutConsumerPlugin } from './webhooks/fan-out-consumer.ts';
 
 export type GatewayAppOptions = { readonly config: GatewayConfig };
 
@@ -51,6 +56,11 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
     await connect.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl, answerTimeoutMs: config.connectWaitMs });
   });
   await fastify.register(upstreamPlugin, { timeoutMs: config.upstreams.timeoutMs });
+  // Live events: SSE streams fed by this instance's consumers; webhooks fanned out and sent by the worker role.
+  await fastify.register(liveEventsPlugin, { ...config.live.events, instanceId: config.instanceId });
+  await fastify.register(workerDatabasePlugin, { connectionUri: config.live.workerDatabase, applicationName: 'gateway-worker', maximumPoolSize: 8 });
+  await fastify.register(deliveryWorkerPlugin, { ...config.live.webhooks, cipher });
+  await fastify.register(fanOutConsumerPlugin);
   await fastify.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate);
@@ -62,6 +72,8 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
         answerTimeoutMs: config.postWaitMs,
       });
       await api.register(analyticsRoutes, { analyticsUrl: config.upstreams.analytics, publisherUrl: config.upstreams.publisher, partitions: config.kafka.partitions });
+      await api.register(eventRoutes, config.live.events);
+      await api.register(webhookRoutes, { cipher, allowPrivateTargets: config.live.webhooks.allowPrivateTargets });
     },
     { prefix: '/v1' },
   );

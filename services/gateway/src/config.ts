@@ -5,6 +5,7 @@ import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { authFields, checkAuthFields, toAuthSettings } from '@postwire/auth';
 import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
+import { liveEventFields, toLiveEventSettings } from './webhooks/live-config.ts';
 
 export const configSchema = z
   .object({
@@ -37,6 +38,7 @@ export const configSchema = z
     ...authFields,
     ...keyRingFields,
     ...graphFields,
+    ...liveEventFields,
   })
   .superRefine((env, context) => {
     checkAuthFields(env, context);
@@ -58,6 +60,7 @@ export const configSchema = z
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
+    live: toLiveEventSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof configSchema>;

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
+import { type TopicContract, accountEvents, createEventReader, postEvents } from '@postwire/contracts';
+import { type EventConsumer, createEventConsumer, describeError } from '@postwire/kafka';
+import { publicPayload } from '../domain/live-events.ts';
+import { type EventHub, type EventHubOptions, createEventHub } from './event-hub.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    liveEvents: {
+      readonly hub: EventHub;
+      /** Settles once this instance's consumers have joined (they start at the latest offsets). */
+      readonly joined: Promise<void>;
+    };
+  }
+}
+
+export type LiveEventsOptions = EventHubOptions & {
+  /** Names this instance's consumer groups (config GATEWAY_INSTANCE_ID). */
+  readonly instanceId: string;
+};
+
+/**
+ * Every gateway instance reads every post and account event (groups of its own, from the latest offsets)
+ * into its event hub, which serves the instance's open `GET /v1/events` streams. The groups are named by
+ * the instance and deleted on a clean close, as the answers consumers are.
+ */
+export const liveEventsPlugin = fp(
+  async (fastify: FastifyInstance, options: LiveEventsOptions) => {
+    const hub = createEventHub(options);
+    const consumers: EventConsumer[] = [];
+    const groups: string[] = [];
+    const joins: Promise<void>[] = [];
+    new Gauge({
+      name: 'postwire_live_event_streams',
+      help: 'Open GET /v1/events streams on this instance.',
+      registers: [fastify.metrics],
+      collect() {
+        this.set(hub.connections());
+      },
+    });
+
+    function observe<Topic extends TopicContract>(topic: Topic, groupId: string): void {
+      let joined: () => void = () => undefined;
+      joins.push(new Promise<void>((resolve) => (joined = resolve)));
+      groups.push(groupId);
+      consumers.push(
+        createEventConsumer(fastify.kafka.client, {
+          groupId,
+          reader: createEventReader(topic),
+          logger: fastify.log,
+          metrics: fastify.kafka.metrics,
+          fromBeginning: false,
+          deadLetter: false,
+          maxAttempts: 1,
+          onGroupJoin: () => joined(),
+          handler: {
+            async handle(event) {
+              hub.publish(event.metadata.organisationId, { id: event.metadata.id, type: event.type, time: event.metadata.time, data: publicPayload(event.data) });
+            },
+          },
+        }),
+      );
+    }
+
+    observe(postEvents, `gateway-live-posts-${options.instanceId}`);
+    observe(accountEvents, `gateway-live-accounts-${options.instanceId}`);
+    fastify.decorate('liveEvents', { hub, joined: Promise.all(joins).then(() => undefined) });
+    fastify.addHook('onReady', async () => {
+      await Promise.all(consumers.map((consumer) => consumer.start()));
+    });
+    fastify.addHook('onClose', async () => {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      const admin = fastify.kafka.client.kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteGroups(groups.map((groupId) => fastify.kafka.client.group(groupId)));
+      } catch (error) {
+        fastify.log.warn({ groups, error: describeError(error) }, 'live event consumer groups not deleted');
+      } finally {
+        await admin.disconnect();
+      }
+    });
+  },
+  { name: '@postwire/gateway-live-events', dependencies: ['@postwire/kafka', '@postwire/metrics'] },
+);

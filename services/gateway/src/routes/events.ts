@@ -1,0 +1,103 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { callerOf } from '@postwire/auth';
+import { ProblemError } from '@postwire/service-kit';
+import { formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, typeFilterEntries } from '../domain/live-events.ts';
+import type { LiveEvent } from '../events/event-hub.ts';
+import { problemResponses } from './problem-docs.ts';
+
+export type EventRouteOptions = {
+  /** Config GATEWAY_EVENTS_HEARTBEAT_MS. */
+  readonly heartbeatMs: number;
+  /** Config GATEWAY_EVENTS_REPLAY_SIZE / _MS, for the documentation. */
+  readonly replaySize: number;
+  readonly replayMs: number;
+};
+
+/** Told (once, first) to a stream whose Last-Event-ID is no longer held: events may have been missed. */
+export const REPLAY_UNAVAILABLE = 'replay.unavailable';
+
+/** What EventSource clients wait before reconnecting. */
+const RETRY_MS = 3_000;
+
+export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fastify, options) => {
+  const open = new Set<ServerResponse>();
+  // A closing gateway ends its streams first (the server would wait for them), so clients reconnect elsewhere at once.
+  fastify.addHook('preClose', async () => {
+    for (const stream of open) stream.end();
+  });
+
+  fastify.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: "Your organisation's post and account events as Server-Sent Events",
+        description:
+          'A `text/event-stream`: each message has `id` (the CloudEvent id), `event` (its type, e.g. `post.published`) and ' +
+          '`data` (its payload as JSON; tokens are never included). A comment line arrives every ' +
+          `${options.heartbeatMs / 1000} s. Reconnect with \`Last-Event-ID\` to receive what came after that event: each ` +
+          `gateway instance holds your organisation's last ${options.replaySize} events for ${options.replayMs / 60_000} min. ` +
+          `Beyond that, the stream starts with a \`${REPLAY_UNAVAILABLE}\` message: read the current state from the REST API. ` +
+          'Events come at least once: skip an id you have seen.',
+        querystring: z.object({
+          types: z
+            .string()
+            .max(2000)
+            .optional()
+            .describe('Comma-separated event types (`post.published`) or prefixes (`post.*`); absent: every type'),
+        }),
+        headers: z.looseObject({ 'last-event-id': z.string().max(200).optional() }),
+        response: {
+          200: { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...problemResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const parsed = parseTypeFilter(typeFilterEntries(request.query.types));
+      if (!parsed.ok) {
+        throw new ProblemError(400, 'unknown-event-type', 'Unknown event type', `not an event type API consumers can follow: ${parsed.unknown.join(', ')}`, {
+          errors: parsed.unknown.map((type) => ({ location: 'querystring', field: 'types', code: 'unknown-event-type', message: `${type} is not a post or account event type` })),
+        });
+      }
+      const { filter } = parsed;
+      const lastEventId = request.headers['last-event-id'];
+      const hub = fastify.liveEvents.hub;
+      const organisationId = caller.organisationId;
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        // Proxies that buffer responses (nginx) would hold events back.
+        'x-accel-buffering': 'no',
+      });
+      raw.write(`retry: ${RETRY_MS}\n${formatSseComment('connected')}`);
+      const send = (event: LiveEvent) => {
+        if (matchesFilter(filter, event.type)) raw.write(formatSseMessage(event));
+      };
+      // Replay and subscribe in the same turn of the event loop, so no event falls between them.
+      if (lastEventId !== undefined && lastEventId !== '') {
+        const replay = hub.replaySince(organisationId, lastEventId);
+        if (replay.found) replay.events.forEach(send);
+        else raw.write(`event: ${REPLAY_UNAVAILABLE}\ndata: ${JSON.stringify({ lastEventId, detail: 'events after this id are no longer held; read the current state from the REST API' })}\n\n`);
+      }
+      const unsubscribe = hub.subscribe(organisationId, send);
+      const heartbeat = setInterval(() => raw.write(formatSseComment('heartbeat')), options.heartbeatMs);
+      const close = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+      };
+      open.add(raw);
+      raw.on('close', () => {
+        open.delete(raw);
+        close();
+      });
+    },
+  );
+};

@@ -1,0 +1,182 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Histogram } from 'prom-client';
+import type { TokenCipher } from '@postwire/crypto';
+import { describeError } from '@postwire/kafka';
+import { type ClaimedDelivery, createDeliveryQueries, disableEndpoint, recordAttempt } from '../db/delivery-queries.ts';
+import { type DisablePolicy, disableReason, isDeliveredStatus, retryDelayMs } from '../domain/webhook-retry.ts';
+import { signWebhook } from '../domain/webhook-signature.ts';
+import { endpointSecretContext } from './secrets.ts';
+import { createWebhookSender } from './sender.ts';
+
+export type DeliveryWorkerOptions = {
+  readonly cipher: TokenCipher;
+  /** Deliveries in flight at once on this instance. */
+  readonly concurrency: number;
+  /** How often an idle worker looks for due deliveries (retries, other instances' fan-out). */
+  readonly pollMs: number;
+  /** How long a claimed delivery stays out of other workers' reach; above the request timeout. */
+  readonly leaseMs: number;
+  readonly timeoutMs: number;
+  readonly allowPrivateTargets: boolean;
+  readonly disable: DisablePolicy;
+  /** Shrinks the retry schedule (tests); 1 in production. */
+  readonly retryScale: number;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    webhookDeliveries: {
+      /** Looks for due deliveries now (after a fan-out or a redelivery on this instance). */
+      wake(): void;
+    };
+  }
+}
+
+/**
+ * Sends due webhook deliveries. Several gateway instances share the queue: each claims with SKIP LOCKED
+ * and a lease, so a delivery is in one worker's hands at a time. The worker keeps up to `concurrency`
+ * requests in flight and claims more as each finishes, so one slow endpoint holds one slot, not a batch.
+ */
+export const deliveryWorkerPlugin = fp(
+  async (fastify: FastifyInstance, options: DeliveryWorkerOptions) => {
+    const logger = fastify.log.child({ component: 'webhook-delivery' });
+    const sender = createWebhookSender({ timeoutMs: options.timeoutMs, allowPrivateTargets: options.allowPrivateTargets });
+    const attempts = new Counter({
+      name: 'postwire_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by outcome (succeeded, failed, blocked: the SSRF guard refused the target).',
+      labelNames: ['outcome'] as const,
+      registers: [fastify.metrics],
+    });
+    const latency = new Histogram({
+      name: 'postwire_webhook_delivery_latency_seconds',
+      help: 'From the event to its successful delivery.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 300, 3600],
+      registers: [fastify.metrics],
+    });
+    const disabled = new Counter({ name: 'postwire_webhook_endpoints_disabled_total', help: 'Endpoints disabled for failing.', registers: [fastify.metrics] });
+
+    let stopping = false;
+    let filling = false;
+    let fillAgain = false;
+    let timer: NodeJS.Timeout | undefined;
+    const inFlight = new Set<Promise<void>>();
+
+    async function attempt(delivery: ClaimedDelivery): Promise<void> {
+      const startedAt = new Date();
+      const started = performance.now();
+      const body = JSON.stringify(delivery.payload);
+      let responseStatus: number | null = null;
+      let responseBody: string | null = null;
+      let error: string | null = null;
+      try {
+        const secret = options.cipher.decrypt(delivery.secret, endpointSecretContext(delivery.endpoint_id));
+        const timestamp = Math.floor(Date.now() / 1000);
+        const answer = await sender.send(
+          delivery.url,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'Postwire-Webhooks/1',
+            'webhook-id': delivery.event_id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, body),
+          },
+          body,
+        );
+        responseStatus = answer.status;
+        responseBody = answer.body;
+        if (!isDeliveredStatus(answer.status)) error = `the endpoint answered ${answer.status}`;
+      } catch (caught) {
+        error = caught instanceof Error ? caught.message : String(caught);
+        attempts.inc({ outcome: caught instanceof Error && caught.name === 'BlockedTargetError' ? 'blocked' : 'failed' });
+      }
+      const succeeded = error === null;
+      if (succeeded) {
+        attempts.inc({ outcome: 'succeeded' });
+        latency.observe((Date.now() - delivery.event_time.getTime()) / 1000);
+      } else if (responseStatus !== null) {
+        attempts.inc({ outcome: 'failed' });
+      }
+      const durationMs = Math.round(performance.now() - started);
+      await fastify.workerDb.transaction(async (connection) => {
+        const streak = await recordAttempt(connection, {
+          deliveryId: delivery.id,
+          organisationId: delivery.organisation_id,
+          endpointId: delivery.endpoint_id,
+          attempt: delivery.attempts,
+          manual: delivery.manual,
+          startedAt,
+          durationMs,
+          responseStatus,
+          responseBody,
+          error,
+          succeeded,
+          retryInMs: succeeded ? null : retryDelayMs(delivery.attempts, options.retryScale),
+        });
+        const reason = streak === null ? null : disableReason(streak, new Date(), options.disable);
+        if (reason !== null) {
+          await disableEndpoint(connection, delivery.endpoint_id, reason);
+          disabled.inc();
+          logger.warn({ endpointId: delivery.endpoint_id, reason }, 'webhook endpoint disabled');
+        }
+      });
+    }
+
+    function track(delivery: ClaimedDelivery): void {
+      const running = attempt(delivery)
+        .catch((error: unknown) => logger.error({ deliveryId: delivery.id, error: describeError(error) }, 'webhook attempt not recorded'))
+        .finally(() => {
+          inFlight.delete(running);
+          fill();
+        });
+      inFlight.add(running);
+    }
+
+    async function claimWhileRoom(): Promise<void> {
+      const queries = createDeliveryQueries(fastify.workerDb);
+      while (!stopping) {
+        const room = options.concurrency - inFlight.size;
+        if (room <= 0) return;
+        const claimed = await queries.claimDue(room, options.leaseMs);
+        for (const delivery of claimed) track(delivery);
+        if (claimed.length < room) return;
+      }
+    }
+
+    /** One claimer at a time per instance; a wake during a claim runs another claim after it. */
+    function fill(): void {
+      if (stopping) return;
+      if (filling) {
+        fillAgain = true;
+        return;
+      }
+      filling = true;
+      claimWhileRoom()
+        .catch((error: unknown) => logger.error({ error: describeError(error) }, 'claiming webhook deliveries failed'))
+        .finally(() => {
+          filling = false;
+          if (fillAgain) {
+            fillAgain = false;
+            fill();
+          }
+        });
+    }
+
+    const poll = () => {
+      if (stopping) return;
+      fill();
+      timer = setTimeout(poll, options.pollMs);
+      timer.unref();
+    };
+
+    fastify.decorate('webhookDeliveries', { wake: fill });
+    fastify.addHook('onReady', async () => poll());
+    fastify.addHook('onClose', async () => {
+      stopping = true;
+      clearTimeout(timer);
+      while (inFlight.size > 0 || filling) await Promise.allSettled([...inFlight, new Promise((resolve) => setTimeout(resolve, 10))]);
+      sender.close();
+    });
+  },
+  { name: '@postwire/gateway-webhook-delivery', dependencies: ['@postwire/worker-database', '@postwire/metrics'] },
+);

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { type TopicContract, accountEvents, createEventReader, postEvents } from '@postwire/contracts';
+import { type ConsumedEvent, type EventConsumer, createEventConsumer } from '@postwire/kafka';
+import { createDeliveryQueries } from '../db/delivery-queries.ts';
+import { publicPayload } from '../domain/live-events.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    webhookFanOut: {
+      /** Settles once both consumers have joined their groups (they read from the latest offsets on first join). */
+      readonly joined: Promise<void>;
+    };
+  }
+}
+
+/** Names the inbox rows of this consumer. */
+export const FAN_OUT_CONSUMER = 'gateway-webhooks';
+
+/** The body every endpoint receives for an event (Standard Webhooks' recommended shape). */
+export function webhookPayload(event: ConsumedEvent<TopicContract>): Record<string, unknown> {
+  return { type: event.type, timestamp: event.metadata.time, data: publicPayload(event.data) };
+}
+
+/**
+ * Turns the organisation's post and account events into webhook deliveries. The gateway instances share
+ * one group per topic, so each event is fanned out once; the inbox (same transaction) drops redeliveries.
+ * A whole fetched batch goes in one transaction, then this instance's delivery worker is woken.
+ */
+export const fanOutConsumerPlugin = fp(
+  async (fastify: FastifyInstance) => {
+    const consumers: EventConsumer[] = [];
+    const joins: Promise<void>[] = [];
+
+    function consume<Topic extends TopicContract>(topic: Topic, groupId: string): void {
+      const apply = async (events: readonly ConsumedEvent<Topic>[]) => {
+        const queued = await fastify.workerDb.transaction((connection) =>
+          createDeliveryQueries(connection).fanOut(
+            FAN_OUT_CONSUMER,
+            events.map((event) => ({
+              eventId: event.metadata.id,
+              organisationId: event.metadata.organisationId,
+              eventType: event.type,
+              eventTime: event.metadata.time,
+              payload: webhookPayload(event),
+              topic: event.position.topic,
+              partition: event.position.partition,
+              offset: event.position.offset,
+            })),
+          ),
+        );
+        if (queued > 0) fastify.webhookDeliveries.wake();
+      };
+      let joined: () => void = () => undefined;
+      joins.push(new Promise<void>((resolve) => (joined = resolve)));
+      consumers.push(
+        createEventConsumer(fastify.kafka.client, {
+          groupId,
+          reader: createEventReader(topic),
+          logger: fastify.log,
+          metrics: fastify.kafka.metrics,
+          // The owners dead-letter what does not read; a webhook is not worth holding their topic for.
+          deadLetter: false,
+          fromBeginning: false,
+          onGroupJoin: () => joined(),
+          handler: { handle: (event) => apply([event]), handleBatch: apply },
+        }),
+      );
+    }
+
+    consume(postEvents, 'gateway-webhooks-posts');
+    consume(accountEvents, 'gateway-webhooks-accounts');
+    fastify.decorate('webhookFanOut', { joined: Promise.all(joins).then(() => undefined) });
+    fastify.addHook('onReady', async () => {
+      await Promise.all(consumers.map((consumer) => consumer.start()));
+    });
+    fastify.addHook('onClose', async () => {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+    });
+  },
+  { name: '@postwire/gateway-webhook-fan-out', dependencies: ['@postwire/worker-database', '@postwire/kafka', '@postwire/gateway-webhook-delivery'] },
+);

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { fields } from '@postwire/config';
+import { connectionUrlForRole, serviceRoles } from '@postwire/db';
+
+/** The gateway's live-event settings (SSE and webhooks), a field set spread into the gateway's config schema. */
+export const liveEventFields = {
+  // The worker role's login (BYPASSRLS): webhook fan-out and delivery. Default: the app login's server
+  // and database as gateway_worker.
+  GATEWAY_WORKER_DATABASE_URL: fields.optionalPostgresUrl,
+  GATEWAY_EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(300_000).default(15_000),
+  // Each instance keeps an organisation's last N events for this long, for Last-Event-ID resumes.
+  GATEWAY_EVENTS_REPLAY_SIZE: z.coerce.number().int().min(0).max(100_000).default(1_000),
+  GATEWAY_EVENTS_REPLAY_MS: fields.durationMs(15 * 60_000),
+  GATEWAY_EVENTS_MAX_ORGANISATIONS: z.coerce.number().int().min(1).default(10_000),
+  // Only for local receivers (tests, benchmarks): lets webhooks reach private and loopback addresses.
+  GATEWAY_WEBHOOK_ALLOW_PRIVATE_TARGETS: fields.boolean(false),
+  GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(50),
+  GATEWAY_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  // An endpoint is disabled after this many failed attempts in a row, failing for at least this long
+  // (by default: one delivery that used up its whole day of retries).
+  GATEWAY_WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(8),
+  GATEWAY_WEBHOOK_DISABLE_AFTER_MS: fields.durationMs(24 * 3_600_000),
+  // Shrinks the retry schedule (tests); 1 in production.
+  GATEWAY_WEBHOOK_RETRY_SCALE: z.coerce.number().min(0).max(1).default(1),
+};
+
+type LiveEventEnv = z.output<z.ZodObject<typeof liveEventFields>> & {
+  readonly DATABASE_URL: string;
+  readonly GATEWAY_DATABASE_URL?: string | undefined;
+};
+
+export function toLiveEventSettings(env: LiveEventEnv) {
+  const workerRole = serviceRoles('gateway').worker;
+  return {
+    workerDatabase:
+      env.GATEWAY_WORKER_DATABASE_URL ??
+      (env.GATEWAY_DATABASE_URL === undefined ? connectionUrlForRole(env.DATABASE_URL, workerRole) : connectionUrlForRole(env.GATEWAY_DATABASE_URL, workerRole)),
+    events: {
+      heartbeatMs: env.GATEWAY_EVENTS_HEARTBEAT_MS,
+      replaySize: env.GATEWAY_EVENTS_REPLAY_SIZE,
+      replayMs: env.GATEWAY_EVENTS_REPLAY_MS,
+      maxOrganisations: env.GATEWAY_EVENTS_MAX_ORGANISATIONS,
+    },
+    webhooks: {
+      allowPrivateTargets: env.GATEWAY_WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      timeoutMs: env.GATEWAY_WEBHOOK_TIMEOUT_MS,
+      concurrency: env.GATEWAY_WEBHOOK_CONCURRENCY,
+      pollMs: env.GATEWAY_WEBHOOK_POLL_MS,
+      // The lease outlasts the request, so no other worker takes a delivery still in flight.
+      leaseMs: env.GATEWAY_WEBHOOK_TIMEOUT_MS + 30_000,
+      disable: { afterFailures: env.GATEWAY_WEBHOOK_DISABLE_AFTER_FAILURES, afterMs: env.GATEWAY_WEBHOOK_DISABLE_AFTER_MS },
+      retryScale: env.GATEWAY_WEBHOOK_RETRY_SCALE,
+    },
+  };
+}
