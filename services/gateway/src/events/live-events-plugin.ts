@@ -66,7 +66,14 @@ export const liveEventsPlugin = fp(
 
     observe(postEvents, `gateway-live-posts-${options.instanceId}`);
     observe(accountEvents, `gateway-live-accounts-${options.instanceId}`);
-    fastify.decorate('liveEvents', { hub, joined: Promise.all(joins).then(() => undefined) });
+    const joined = Promise.all(joins).then(() => undefined);
+    let hasJoined = false;
+    void joined.then(() => (hasJoined = true));
+    // Not ready before the consumers joined: a stream opened earlier would miss events.
+    fastify.readiness.register('live-events', async () => {
+      if (!hasJoined) throw new Error('live event consumers have not joined their groups yet');
+    });
+    fastify.decorate('liveEvents', { hub, joined });
     fastify.addHook('onReady', async () => {
       await Promise.all(consumers.map((consumer) => consumer.start()));
     });
@@ -83,5 +90,5 @@ export const liveEventsPlugin = fp(
       }
     });
   },
-  { name: '@postwire/gateway-live-events', dependencies: ['@postwire/kafka', '@postwire/metrics'] },
+  { name: '@postwire/gateway-live-events', dependencies: ['@postwire/kafka', '@postwire/metrics', '@postwire/health'] },
 );

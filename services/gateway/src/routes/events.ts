@@ -50,7 +50,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
         }),
         headers: z.looseObject({ 'last-event-id': z.string().max(200).optional() }),
         response: {
-          200: { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          200: z.string().describe('The event stream (`text/event-stream`)'),
           ...problemResponses(400, 401, 403),
         },
       },

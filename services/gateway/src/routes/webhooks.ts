@@ -163,7 +163,7 @@ function checkEventTypes(eventTypes: readonly string[]): string[] {
  * Refuses a target that resolves to a private, loopback or link-local address (SSRF guard). Checked again,
  * on every address, when each delivery connects: a name may resolve elsewhere later.
  */
-async function checkTarget(url: string, allowPrivate: boolean): Promise<void> {
+export async function checkTarget(url: string, allowPrivate: boolean): Promise<void> {
   if (allowPrivate) return;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   const refuse = (detail: string) =>

@@ -28,7 +28,7 @@ export function webhookPayload(event: ConsumedEvent<TopicContract>): Record<stri
  * A whole fetched batch goes in one transaction, then this instance's delivery worker is woken.
  */
 export const fanOutConsumerPlugin = fp(
-  async (fastify: FastifyInstance) => {
+  async (fastify: FastifyInstance, options: { readonly consumerGroup: string }) => {
     const consumers: EventConsumer[] = [];
     const joins: Promise<void>[] = [];
 
@@ -68,9 +68,15 @@ export const fanOutConsumerPlugin = fp(
       );
     }
 
-    consume(postEvents, 'gateway-webhooks-posts');
-    consume(accountEvents, 'gateway-webhooks-accounts');
-    fastify.decorate('webhookFanOut', { joined: Promise.all(joins).then(() => undefined) });
+    consume(postEvents, `${options.consumerGroup}-posts`);
+    consume(accountEvents, `${options.consumerGroup}-accounts`);
+    const joined = Promise.all(joins).then(() => undefined);
+    let hasJoined = false;
+    void joined.then(() => (hasJoined = true));
+    fastify.readiness.register('webhook-fan-out', async () => {
+      if (!hasJoined) throw new Error('webhook fan-out consumers have not joined their groups yet');
+    });
+    fastify.decorate('webhookFanOut', { joined });
     fastify.addHook('onReady', async () => {
       await Promise.all(consumers.map((consumer) => consumer.start()));
     });

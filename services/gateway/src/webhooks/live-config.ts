@@ -21,6 +21,9 @@ export const liveEventFields = {
   // (by default: one delivery that used up its whole day of retries).
   GATEWAY_WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(8),
   GATEWAY_WEBHOOK_DISABLE_AFTER_MS: fields.durationMs(24 * 3_600_000),
+  // The fan-out's consumer groups share this name across the deployment's instances (each event fanned
+  // out once); an environment with a database of its own on a shared cluster needs a name of its own.
+  GATEWAY_WEBHOOK_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default('gateway-webhooks'),
   // Shrinks the retry schedule (tests); 1 in production.
   GATEWAY_WEBHOOK_RETRY_SCALE: z.coerce.number().min(0).max(1).default(1),
 };
@@ -51,6 +54,7 @@ export function toLiveEventSettings(env: LiveEventEnv) {
       leaseMs: env.GATEWAY_WEBHOOK_TIMEOUT_MS + 30_000,
       disable: { afterFailures: env.GATEWAY_WEBHOOK_DISABLE_AFTER_FAILURES, afterMs: env.GATEWAY_WEBHOOK_DISABLE_AFTER_MS },
       retryScale: env.GATEWAY_WEBHOOK_RETRY_SCALE,
+      consumerGroup: env.GATEWAY_WEBHOOK_CONSUMER_GROUP,
     },
   };
 }
