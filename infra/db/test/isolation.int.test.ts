@@ -184,7 +184,8 @@ describe('service roles and row-level security', () => {
   }
 
   it('an app role can touch neither the outbox, the inbox nor the version table; its worker still can', async () => {
-    for (const service of DATA_SERVICES) {
+    // The gateway emits no facts of its own (its requests go straight to Kafka): it has an inbox, no outbox.
+    for (const service of DATA_SERVICES.filter((name) => name !== 'gateway')) {
       const app = database.urlFor(service, 'app');
       const attempts = {
         readOutbox: await attempt(app, `SELECT event_id, payload FROM ${service}.outbox`),
@@ -211,6 +212,59 @@ describe('service roles and row-level security', () => {
     expect(await attempt(gateway, 'SELECT email FROM public.users')).toBe('denied');
     expect(await attempt(gateway, 'UPDATE public.users SET organisation_id = organisation_id')).toBe('denied');
     expect(await attempt(gateway, 'SELECT id FROM accounts.social_media_accounts')).toBe('denied');
+  });
+
+  it("the gateway's webhook tables: an organisation manages only its own endpoints and reads only its own deliveries", async () => {
+    const gatewayApp = await createDatabasePool(database.urlFor('gateway', 'app'));
+    const endpointOfA = randomUUID();
+    try {
+      await withCallerClaims(gatewayApp, claimsA, (connection) =>
+        connection.query(sql.unsafe`
+          INSERT INTO gateway.webhook_endpoints (id, organisation_id, url, secret, created_by)
+          VALUES (${endpointOfA}, ${orgA}, 'https://hooks.example.test/a', 'enc:v1:test:aaaa:bbbb:cccc', ${userA})`),
+      );
+      await admin.query(
+        `INSERT INTO gateway.webhook_deliveries (organisation_id, endpoint_id, event_id, event_type, event_time, payload)
+         VALUES ($1, $2, gen_random_uuid(), 'post.published', NOW(), '{}')`,
+        [orgA, endpointOfA],
+      );
+      const visible = (claims: { sub: string; organisationId: string }) =>
+        withCallerClaims(gatewayApp, claims, async (connection) => ({
+          endpoints: await connection.anyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM gateway.webhook_endpoints`),
+          deliveries: await connection.oneFirst(sql.type(z.object({ count: z.coerce.number() }))`SELECT count(*) AS count FROM gateway.webhook_deliveries`),
+        }));
+      expect(await visible(claimsA)).toEqual({ endpoints: [endpointOfA], deliveries: 1 });
+      expect(await visible(claimsB)).toEqual({ endpoints: [], deliveries: 0 });
+      const changedByB = await withCallerClaims(gatewayApp, claimsB, async (connection) => {
+        const updated = await connection.query(sql.unsafe`UPDATE gateway.webhook_endpoints SET url = 'https://evil.example.test/' WHERE id = ${endpointOfA}`);
+        const redelivered = await connection.query(sql.unsafe`UPDATE gateway.webhook_deliveries SET status = 'pending', manual = true`);
+        const deleted = await connection.query(sql.unsafe`DELETE FROM gateway.webhook_endpoints WHERE id = ${endpointOfA}`);
+        return updated.rowCount + redelivered.rowCount + deleted.rowCount;
+      });
+      expect(changedByB).toBe(0);
+      await expect(
+        withCallerClaims(gatewayApp, claimsB, (connection) =>
+          connection.query(sql.unsafe`
+            INSERT INTO gateway.webhook_endpoints (organisation_id, url, secret, created_by)
+            VALUES (${orgA}, 'https://evil.example.test/', 'enc:v1:test:aaaa:bbbb:cccc', ${userB})`),
+        ),
+      ).rejects.toThrow(/row-level security/);
+    } finally {
+      await gatewayApp.end();
+    }
+    const app = database.urlFor('gateway', 'app');
+    expect({
+      forgeAttempt: await attempt(app, `INSERT INTO gateway.webhook_delivery_attempts (delivery_id, organisation_id, attempt, trigger, started_at, duration_ms, succeeded)
+        SELECT id, organisation_id, 99, 'manual', NOW(), 0, true FROM gateway.webhook_deliveries`),
+      rewriteDelivery: await attempt(app, `UPDATE gateway.webhook_deliveries SET payload = '{}'`),
+      readInbox: await attempt(app, 'SELECT event_id FROM gateway.inbox'),
+      rewriteHistory: await attempt(app, 'UPDATE gateway.schemaversion SET version = version'),
+      readAccounts: await attempt(app, 'SELECT id FROM accounts.social_media_accounts'),
+    }).toEqual({ forgeAttempt: 'denied', rewriteDelivery: 'denied', readInbox: 'denied', rewriteHistory: 'denied', readAccounts: 'denied' });
+    const worker = database.urlFor('gateway', 'worker');
+    expect(await attempt(worker, 'SELECT event_id FROM gateway.inbox')).toBe('allowed');
+    expect(await attempt(worker, 'SELECT id FROM publisher.social_media_posts')).toBe('denied');
+    expect(await attempt(database.urlFor('publisher', 'worker'), 'SELECT id FROM gateway.webhook_endpoints')).toBe('denied');
   });
 
   it('auth.uid() ignores claims a session set for itself: only the claims of the current transaction count', async () => {

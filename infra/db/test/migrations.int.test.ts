@@ -27,7 +27,7 @@ describe('migrations', () => {
     expect(down.every((run) => run.to === 0)).toBe(true);
     const prepared = await catalogSnapshot(client);
     // Nothing of any service is left: no tables in their schemas, no columns added to host tables.
-    expect(prepared.relations.filter((line) => /^(accounts|publisher|analytics)\./.test(line))).toEqual([]);
+    expect(prepared.relations.filter((line) => /^(accounts|publisher|analytics|gateway)\./.test(line))).toEqual([]);
     expect(prepared.columns.some((line) => line.includes('social_media_videos.posted_to_social'))).toBe(false);
 
     await migrateAll(database.adminUrl, 'up');
@@ -57,7 +57,7 @@ describe('migrations', () => {
     const owners = await client.query<{ schema: string; owner: string }>(`
       SELECT n.nspname AS schema, pg_get_userbyid(c.relowner) AS owner
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname IN ('accounts', 'publisher', 'analytics') AND c.relkind = 'r'`);
+       WHERE n.nspname IN ('accounts', 'publisher', 'analytics', 'gateway') AND c.relkind = 'r'`);
     expect(owners.rows.length).toBeGreaterThan(0);
     for (const row of owners.rows) expect(row.owner).toBe(`${row.schema}_owner`);
   });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDevelopmentToken } from '@postwire/auth';
 import { TEST_JWT_SECRET as secret, buildGateway, createMembers, freePort, testEnvironment } from './helpers.ts';
+import { eventually } from '@postwire/testing';
 
 describe('gateway', () => {
   let gateway: FastifyInstance;
@@ -46,9 +47,15 @@ describe('gateway', () => {
     expect(Object.keys(document.channels).length).toBeGreaterThan(0);
   });
 
-  it('is ready once Kafka answers', async () => {
-    const response = await gateway.inject('/readyz');
-    expect(response.json()).toEqual({ status: 'ready', checks: { database: 'ok', kafka: 'ok' } });
+  it('is ready once Kafka answers and its live-event consumers have joined their groups', async () => {
+    const response = await eventually(async () => {
+      const answer = await gateway.inject('/readyz');
+      return answer.statusCode === 200 ? answer : undefined;
+    }, 'the gateway to be ready');
+    expect(response.json()).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', kafka: 'ok', 'live-events': 'ok', 'worker-database': 'ok', 'webhook-fan-out': 'ok' },
+    });
   });
 
   it('requires a bearer token on the API and tells a valid caller who they are', async () => {
