@@ -60,7 +60,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   await fastify.register(liveEventsPlugin, { ...config.live.events, instanceId: config.instanceId });
   await fastify.register(workerDatabasePlugin, { connectionUri: config.live.workerDatabase, applicationName: 'gateway-worker', maximumPoolSize: 8 });
   await fastify.register(deliveryWorkerPlugin, { ...config.live.webhooks, cipher });
-  await fastify.register(fanOutConsumerPlugin, { consumerGroup: config.live.webhooks.consumerGroup });
+  await fastify.register(fanOutConsumerPlugin, { consumerGroup: config.live.webhooks.consumerGroup, leaseMs: config.live.webhooks.leaseMs });
   await fastify.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate);

@@ -136,22 +136,24 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
     it('resumes after Last-Event-ID, and says so when that event is no longer held', async () => {
       // One account: one partition, so the three keep their order.
       const account = randomUUID();
-      const [first, second, third] = [published(alice.organisationId, account), published(alice.organisationId, account), published(alice.organisationId, account)];
+      const first = published(alice.organisationId, account);
+      const second = published(alice.organisationId, account);
+      const third = published(alice.organisationId, account);
       const live = await stream(alice);
-      await producer.publish(postEvents, [first!, second!, third!]);
-      await eventually(() => (live.events().some((message) => message.id === third!.metadata.id) ? true : undefined), 'the three events live');
+      await producer.publish(postEvents, [first, second, third]);
+      await eventually(() => (live.events().some((message) => message.id === third.metadata.id) ? true : undefined), 'the three events live');
 
-      const resumed = await stream(alice, '', { 'last-event-id': first!.metadata.id });
-      expect(resumed.events().map((message) => message.id)).toEqual([second!.metadata.id, third!.metadata.id]);
+      const resumed = await stream(alice, '', { 'last-event-id': first.metadata.id });
+      expect(resumed.events().map((message) => message.id)).toEqual([second.metadata.id, third.metadata.id]);
 
       // The replay window holds three events: a fourth pushes the first out.
       await producer.publish(postEvents, [published(alice.organisationId, account)]);
       await eventually(() => (live.events().length >= 4 ? true : undefined), 'the fourth event');
-      const tooLate = await stream(alice, '', { 'last-event-id': first!.metadata.id });
+      const tooLate = await stream(alice, '', { 'last-event-id': first.metadata.id });
       expect(tooLate.events()[0]).toMatchObject({ event: 'replay.unavailable' });
-      expect(JSON.parse(tooLate.events()[0]?.data ?? '{}')).toMatchObject({ lastEventId: first!.metadata.id });
+      expect(JSON.parse(tooLate.events()[0]?.data ?? '{}')).toMatchObject({ lastEventId: first.metadata.id });
       // Bob cannot resume from Alice's events either.
-      const bobs = await stream(bob, '', { 'last-event-id': second!.metadata.id });
+      const bobs = await stream(bob, '', { 'last-event-id': second.metadata.id });
       expect(bobs.events().map((message) => message.event)).toEqual(['replay.unavailable']);
     });
 

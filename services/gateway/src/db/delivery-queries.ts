@@ -59,10 +59,16 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
     /**
      * Records the events in the inbox and queues a delivery for each matching endpoint, in the caller's
      * transaction. Events whose id the inbox already has are skipped; endpoints registered after an event
-     * happened never get it. Returns how many deliveries were queued.
+     * happened never get it. Up to `claim.limit` of the new deliveries are claimed at once (attempt 1, under
+     * a lease), so the instance that fanned them out sends them without a further query; the rest wait
+     * for any worker's claim. Returns how many were queued and the claimed ones.
      */
-    async fanOut(consumer: string, events: readonly (FanOutEvent & EventPosition)[]): Promise<number> {
-      if (events.length === 0) return 0;
+    async fanOut(
+      consumer: string,
+      events: readonly (FanOutEvent & EventPosition)[],
+      claim: { readonly limit: number; readonly leaseMs: number },
+    ): Promise<{ readonly queued: number; readonly claimed: readonly ClaimedDelivery[] }> {
+      if (events.length === 0) return { queued: 0, claimed: [] };
       const fresh = await connection.anyFirst(sql.type(z.object({ event_id: z.uuid() }))`
         INSERT INTO gateway.inbox (consumer, event_id, event_type, topic, kafka_partition, kafka_offset)
         SELECT ${consumer}, event_id, event_type, topic, kafka_partition, kafka_offset
@@ -74,7 +80,7 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
         RETURNING event_id`);
       const freshIds = new Set(fresh);
       const toQueue = events.filter((event) => freshIds.has(event.eventId));
-      if (toQueue.length === 0) return 0;
+      if (toQueue.length === 0) return { queued: 0, claimed: [] };
       const queued = await connection.anyFirst(sql.type(z.object({ id: z.uuid() }))`
         INSERT INTO gateway.webhook_deliveries (organisation_id, endpoint_id, event_id, event_type, event_time, payload)
         SELECT e.organisation_id, e.id, incoming.event_id, incoming.event_type, incoming.event_time, incoming.payload
@@ -92,7 +98,16 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
                      OR (right(wanted.type, 1) = '*' AND starts_with(incoming.event_type, left(wanted.type, -1)))))
         ON CONFLICT (endpoint_id, event_id) DO NOTHING
         RETURNING id`);
-      return queued.length;
+      const toClaim = queued.slice(0, Math.max(0, claim.limit));
+      if (toClaim.length === 0) return { queued: queued.length, claimed: [] };
+      const claimed = await connection.any(sql.type(ClaimedDelivery)`
+        UPDATE gateway.webhook_deliveries d
+           SET attempts = 1, next_attempt_at = NOW() + make_interval(secs => ${claim.leaseMs / 1000})
+          FROM gateway.webhook_endpoints e
+         WHERE d.id = ANY(${sql.array(toClaim, 'uuid')}) AND e.id = d.endpoint_id
+        RETURNING d.id, d.organisation_id, d.endpoint_id, d.event_id, d.event_type, d.event_time, d.payload, d.attempts,
+                  d.manual, e.url, e.secret`);
+      return { queued: queued.length, claimed };
     },
 
     /**
@@ -121,6 +136,42 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
                   due.manual, e.url, e.secret`);
     },
   };
+}
+
+/**
+ * Writes the outcome of successful attempts in three statements, however many: the log rows, the
+ * deliveries' new state, and the failure streaks of their endpoints, ended.
+ */
+export async function recordSuccesses(connection: DatabaseTransactionConnection, outcomes: readonly AttemptOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await connection.any(sql.type(Ids)`
+    INSERT INTO gateway.webhook_delivery_attempts
+      (delivery_id, organisation_id, attempt, trigger, started_at, duration_ms, response_status, response_body, succeeded)
+    SELECT delivery_id, organisation_id, attempt, trigger, started_at, duration_ms, response_status, response_body, true
+      FROM ${sql.unnest(
+        outcomes.map((outcome) => [
+          outcome.deliveryId,
+          outcome.organisationId,
+          outcome.attempt,
+          outcome.manual ? 'manual' : 'scheduled',
+          outcome.startedAt.toISOString(),
+          outcome.durationMs,
+          outcome.responseStatus ?? 0,
+          outcome.responseBody ?? '',
+        ]),
+        ['uuid', 'uuid', 'int4', 'text', 'timestamptz', 'int4', 'int4', 'text'],
+      )} AS done(delivery_id, organisation_id, attempt, trigger, started_at, duration_ms, response_status, response_body)
+    ON CONFLICT (delivery_id, attempt) DO NOTHING
+    RETURNING id`);
+  await connection.any(sql.type(Ids)`
+    UPDATE gateway.webhook_deliveries d SET status = 'succeeded', completed_at = NOW(), last_error = NULL
+      FROM ${sql.unnest(outcomes.map((outcome) => [outcome.deliveryId, outcome.attempt]), ['uuid', 'int4'])} AS done(id, attempt)
+     WHERE d.id = done.id AND d.attempts = done.attempt AND NOT d.manual
+    RETURNING d.id`);
+  await connection.any(sql.type(Ids)`
+    UPDATE gateway.webhook_endpoints SET consecutive_failures = 0, failing_since = NULL
+     WHERE id = ANY(${sql.array([...new Set(outcomes.map((outcome) => outcome.endpointId))], 'uuid')}) AND consecutive_failures > 0
+    RETURNING id`);
 }
 
 /**

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { Counter, Histogram } from 'prom-client';
 import type { TokenCipher } from '@postwire/crypto';
 import { describeError } from '@postwire/kafka';
-import { type ClaimedDelivery, createDeliveryQueries, disableEndpoint, recordAttempt } from '../db/delivery-queries.ts';
+import { type AttemptOutcome, type ClaimedDelivery, createDeliveryQueries, disableEndpoint, recordAttempt, recordSuccesses } from '../db/delivery-queries.ts';
 import { type DisablePolicy, disableReason, isDeliveredStatus, retryDelayMs } from '../domain/webhook-retry.ts';
 import { signWebhook } from '../domain/webhook-signature.ts';
 import { endpointSecretContext } from './secrets.ts';
@@ -27,8 +27,12 @@ export type DeliveryWorkerOptions = {
 declare module 'fastify' {
   interface FastifyInstance {
     webhookDeliveries: {
-      /** Looks for due deliveries now (after a fan-out or a redelivery on this instance). */
+      /** Looks for due deliveries now (after a redelivery, or an endpoint enabled again, on this instance). */
       wake(): void;
+      /** How many deliveries the fan-out may claim for this worker right now. */
+      room(): number;
+      /** Takes deliveries claimed for this worker (the fan-out's, claimed as they were queued). */
+      accept(claimed: readonly ClaimedDelivery[]): void;
     };
   }
 }
@@ -60,7 +64,49 @@ export const deliveryWorkerPlugin = fp(
     let filling = false;
     let fillAgain = false;
     let timer: NodeJS.Timeout | undefined;
+    /** Claimed, not yet started: at most `concurrency` more than in flight, well within their lease. */
+    const queue: ClaimedDelivery[] = [];
     const inFlight = new Set<Promise<void>>();
+    const bufferRoom = () => (stopping ? 0 : Math.max(0, 2 * options.concurrency - inFlight.size - queue.length));
+    /** Successes are written in groups: one transaction for all that finished while the last was written. */
+    const successes: AttemptOutcome[] = [];
+    let flushing: Promise<void> | undefined;
+
+    function flushSuccesses(): void {
+      if (flushing || successes.length === 0) return;
+      const batch = successes.splice(0, 500);
+      flushing = fastify.workerDb
+        .transaction((connection) => recordSuccesses(connection, batch))
+        .catch((error: unknown) => logger.error({ deliveries: batch.length, error: describeError(error) }, 'webhook successes not recorded'))
+        .finally(() => {
+          flushing = undefined;
+          flushSuccesses();
+        });
+    }
+
+    async function recordFailure(delivery: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
+      await fastify.workerDb.transaction(async (connection) => {
+        const streak = await recordAttempt(connection, outcome);
+        const reason = streak === null ? null : disableReason(streak, new Date(), options.disable);
+        if (reason !== null) {
+          await disableEndpoint(connection, delivery.endpoint_id, reason);
+          disabled.inc();
+          logger.warn({ endpointId: delivery.endpoint_id, reason }, 'webhook endpoint disabled');
+        }
+      });
+    }
+
+    // Decrypted once per endpoint and ciphertext (a rotated secret is a new ciphertext): AES-GCM and key
+    // objects per delivery cost more than the request itself at fan-out rates.
+    const secrets = new Map<string, { readonly ciphertext: string; readonly secret: string }>();
+    function secretOf(delivery: ClaimedDelivery): string {
+      const known = secrets.get(delivery.endpoint_id);
+      if (known?.ciphertext === delivery.secret) return known.secret;
+      const secret = options.cipher.decrypt(delivery.secret, endpointSecretContext(delivery.endpoint_id));
+      if (secrets.size >= 10_000) secrets.clear();
+      secrets.set(delivery.endpoint_id, { ciphertext: delivery.secret, secret });
+      return secret;
+    }
 
     async function attempt(delivery: ClaimedDelivery): Promise<void> {
       const startedAt = new Date();
@@ -70,7 +116,7 @@ export const deliveryWorkerPlugin = fp(
       let responseBody: string | null = null;
       let error: string | null = null;
       try {
-        const secret = options.cipher.decrypt(delivery.secret, endpointSecretContext(delivery.endpoint_id));
+        const secret = secretOf(delivery);
         const timestamp = Math.floor(Date.now() / 1000);
         const answer = await sender.send(
           delivery.url,
@@ -88,57 +134,56 @@ export const deliveryWorkerPlugin = fp(
         if (!isDeliveredStatus(answer.status)) error = `the endpoint answered ${answer.status}`;
       } catch (caught) {
         error = caught instanceof Error ? caught.message : String(caught);
-        attempts.inc({ outcome: caught instanceof Error && caught.name === 'BlockedTargetError' ? 'blocked' : 'failed' });
       }
       const succeeded = error === null;
+      attempts.inc({ outcome: succeeded ? 'succeeded' : error?.includes('webhooks may not reach') ? 'blocked' : 'failed' });
+      if (succeeded) latency.observe((Date.now() - delivery.event_time.getTime()) / 1000);
+      const outcome: AttemptOutcome = {
+        deliveryId: delivery.id,
+        organisationId: delivery.organisation_id,
+        endpointId: delivery.endpoint_id,
+        attempt: delivery.attempts,
+        manual: delivery.manual,
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        responseStatus,
+        responseBody,
+        error,
+        succeeded,
+        retryInMs: succeeded ? null : retryDelayMs(delivery.attempts, options.retryScale),
+      };
       if (succeeded) {
-        attempts.inc({ outcome: 'succeeded' });
-        latency.observe((Date.now() - delivery.event_time.getTime()) / 1000);
-      } else if (responseStatus !== null) {
-        attempts.inc({ outcome: 'failed' });
+        successes.push(outcome);
+        flushSuccesses();
+      } else {
+        await recordFailure(delivery, outcome);
       }
-      const durationMs = Math.round(performance.now() - started);
-      await fastify.workerDb.transaction(async (connection) => {
-        const streak = await recordAttempt(connection, {
-          deliveryId: delivery.id,
-          organisationId: delivery.organisation_id,
-          endpointId: delivery.endpoint_id,
-          attempt: delivery.attempts,
-          manual: delivery.manual,
-          startedAt,
-          durationMs,
-          responseStatus,
-          responseBody,
-          error,
-          succeeded,
-          retryInMs: succeeded ? null : retryDelayMs(delivery.attempts, options.retryScale),
-        });
-        const reason = streak === null ? null : disableReason(streak, new Date(), options.disable);
-        if (reason !== null) {
-          await disableEndpoint(connection, delivery.endpoint_id, reason);
-          disabled.inc();
-          logger.warn({ endpointId: delivery.endpoint_id, reason }, 'webhook endpoint disabled');
-        }
-      });
     }
 
-    function track(delivery: ClaimedDelivery): void {
-      const running = attempt(delivery)
-        .catch((error: unknown) => logger.error({ deliveryId: delivery.id, error: describeError(error) }, 'webhook attempt not recorded'))
-        .finally(() => {
-          inFlight.delete(running);
-          fill();
-        });
-      inFlight.add(running);
+    function pump(): void {
+      while (!stopping && inFlight.size < options.concurrency) {
+        const delivery = queue.shift();
+        if (!delivery) break;
+        const running = attempt(delivery)
+          .catch((error: unknown) => logger.error({ deliveryId: delivery.id, error: describeError(error) }, 'webhook attempt not recorded'))
+          .finally(() => {
+            inFlight.delete(running);
+            pump();
+            // Claim ahead while half the buffer is left, in batches, rather than a few at a time.
+            if (queue.length < options.concurrency / 2) fill();
+          });
+        inFlight.add(running);
+      }
     }
 
     async function claimWhileRoom(): Promise<void> {
       const queries = createDeliveryQueries(fastify.workerDb);
       while (!stopping) {
-        const room = options.concurrency - inFlight.size;
+        const room = bufferRoom();
         if (room <= 0) return;
         const claimed = await queries.claimDue(room, options.leaseMs);
-        for (const delivery of claimed) track(delivery);
+        queue.push(...claimed);
+        pump();
         if (claimed.length < room) return;
       }
     }
@@ -169,12 +214,22 @@ export const deliveryWorkerPlugin = fp(
       timer.unref();
     };
 
-    fastify.decorate('webhookDeliveries', { wake: fill });
+    fastify.decorate('webhookDeliveries', {
+      wake: fill,
+      room: bufferRoom,
+      accept(claimed) {
+        queue.push(...claimed);
+        pump();
+      },
+    });
     fastify.addHook('onReady', async () => poll());
     fastify.addHook('onClose', async () => {
       stopping = true;
       clearTimeout(timer);
-      while (inFlight.size > 0 || filling) await Promise.allSettled([...inFlight, new Promise((resolve) => setTimeout(resolve, 10))]);
+      while (inFlight.size > 0 || filling || flushing) await Promise.allSettled([...inFlight, flushing, new Promise((resolve) => setTimeout(resolve, 10))]);
+      flushSuccesses();
+      await flushing;
+      // Claimed but never started: due again once their lease ends, for whichever instance is running then.
       sender.close();
     });
   },

@@ -25,16 +25,17 @@ export function webhookPayload(event: ConsumedEvent<TopicContract>): Record<stri
 /**
  * Turns the organisation's post and account events into webhook deliveries. The gateway instances share
  * one group per topic, so each event is fanned out once; the inbox (same transaction) drops redeliveries.
- * A whole fetched batch goes in one transaction, then this instance's delivery worker is woken.
+ * A whole fetched batch goes in one transaction, which also claims what this instance's delivery worker
+ * has room for, so the first attempt needs no claim of its own.
  */
 export const fanOutConsumerPlugin = fp(
-  async (fastify: FastifyInstance, options: { readonly consumerGroup: string }) => {
+  async (fastify: FastifyInstance, options: { readonly consumerGroup: string; readonly leaseMs: number }) => {
     const consumers: EventConsumer[] = [];
     const joins: Promise<void>[] = [];
 
     function consume<Topic extends TopicContract>(topic: Topic, groupId: string): void {
       const apply = async (events: readonly ConsumedEvent<Topic>[]) => {
-        const queued = await fastify.workerDb.transaction((connection) =>
+        const { claimed } = await fastify.workerDb.transaction((connection) =>
           createDeliveryQueries(connection).fanOut(
             FAN_OUT_CONSUMER,
             events.map((event) => ({
@@ -47,9 +48,10 @@ export const fanOutConsumerPlugin = fp(
               partition: event.position.partition,
               offset: event.position.offset,
             })),
+            { limit: fastify.webhookDeliveries.room(), leaseMs: options.leaseMs },
           ),
         );
-        if (queued > 0) fastify.webhookDeliveries.wake();
+        fastify.webhookDeliveries.accept(claimed);
       };
       let joined: () => void = () => undefined;
       joins.push(new Promise<void>((resolve) => (joined = resolve)));

@@ -1,0 +1,206 @@
+// Webhook fan-out latency: EVENTS post events of one organisation, produced to Kafka at RATE per second,
+// each delivered to ENDPOINTS registered endpoints (local receivers). Latency is measured from just before
+// the event is handed to the producer to the moment its receiver has read the whole request.
+// Everything runs for real: the gateway as its own process (src/server.ts, INSTANCES of them), Postgres
+// (a database of its own) and Kafka (a topic prefix of its own).
+//
+//   node bench/webhook-fanout.ts
+//   BENCH_EVENTS=1000 BENCH_ENDPOINTS=10 BENCH_RATE=200 BENCH_INSTANCES=1 node bench/webhook-fanout.ts
+//   BENCH_RATE=0 (all events at once); BENCH_CPU_PROFILE=/tmp/dir writes each gateway's CPU profile there
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pino from 'pino';
+import { signDevelopmentToken } from '@postwire/auth';
+import { DEFAULT_DATABASE_URL } from '@postwire/config';
+import { type OutgoingEvent, postEvents } from '@postwire/contracts';
+import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+import { createEventProducer, createKafkaClient } from '@postwire/kafka';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
+const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
+const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const JWT_SECRET = 'webhook-bench-shared-secret-32-characters';
+
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// --- a database of its own ---------------------------------------------------------------------------
+const database = `pw_bench_webhooks_${randomBytes(4).toString('hex')}`;
+const adminUrl = databaseUrl(SERVER, database);
+await prepareDatabase(adminUrl);
+await migrateAll(adminUrl, 'up');
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+const organisationId = randomUUID();
+const userId = randomUUID();
+await admin.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [organisationId, 'Bench']);
+await admin.query('INSERT INTO users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@postwire.test']);
+const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId });
+
+// --- receivers -----------------------------------------------------------------------------------------
+const producedAt = new Map<string, number>();
+const latencies: number[] = [];
+const seen = new Set<string>();
+let duplicates = 0;
+const receivers = await Promise.all(
+  Array.from({ length: ENDPOINTS }, async (_, index) => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const id = String(request.headers['webhook-id']);
+        const key = `${index}:${id}`;
+        if (seen.has(key)) duplicates += 1;
+        else {
+          seen.add(key);
+          const started = producedAt.get(id);
+          if (started !== undefined) latencies.push(performance.now() - started);
+        }
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/${index}` };
+  }),
+);
+
+// --- the gateway -----------------------------------------------------------------------------------------
+const topicPrefix = `bench-webhooks-${randomBytes(3).toString('hex')}.`;
+const gateways: string[] = [];
+for (let instance = 0; instance < INSTANCES; instance += 1) {
+  const port = await freePort();
+  const profile = process.env.BENCH_CPU_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, fileURLToPath(new URL('../src/server.ts', import.meta.url))], {
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(port),
+      GATEWAY_METRICS_PORT: String(await freePort()),
+      GATEWAY_INSTANCE_ID: `bench-${instance}-${randomBytes(3).toString('hex')}`,
+      GATEWAY_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('gateway').app),
+      GATEWAY_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('gateway').worker),
+      GATEWAY_WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      JWT_SECRET,
+      TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
+      TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1',
+      KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  gateways.push(`http://127.0.0.1:${port}`);
+}
+for (const base of gateways) {
+  for (let attempt = 0; ; attempt += 1) {
+    const ready = await fetch(`${base}/readyz`).then((answer) => answer.ok, () => false);
+    if (ready) break;
+    if (attempt > 600) throw new Error(`${base} did not become ready`);
+    await sleep(100);
+  }
+}
+for (const { url } of receivers) {
+  const answer = await fetch(`${gateways[0]}/v1/webhooks/endpoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, eventTypes: ['post.published'] }),
+  });
+  if (answer.status !== 201) throw new Error(`endpoint not registered: ${answer.status} ${await answer.text()}`);
+}
+
+// --- produce -------------------------------------------------------------------------------------------
+const logger = pino({ level: 'warn' });
+const producer = createEventProducer(createKafkaClient({ brokers: KAFKA_BROKERS.split(','), topicPrefix, clientId: 'bench-producer', logger }), { source: '/postwire/publisher' });
+await producer.connect();
+const event = (): OutgoingEvent<typeof postEvents> & { metadata: { id: string; organisationId: string } } => ({
+  type: 'post.published',
+  data: {
+    postId: randomUUID(),
+    socialAccountId: randomUUID(),
+    platform: 'instagram',
+    postType: 'feed',
+    contentId: null,
+    platformPostId: '17900000000000001',
+    platformUrl: null,
+    mediaCount: 1,
+    publishedAt: new Date().toISOString(),
+  },
+  metadata: { organisationId, id: randomUUID() },
+});
+// Ticks of 20 ms: RATE/50 events each (all at once when RATE is 0).
+const perTick = RATE <= 0 ? EVENTS : Math.max(1, Math.round(RATE / 50));
+const started = performance.now();
+for (let sent = 0; sent < EVENTS; ) {
+  const tick = performance.now();
+  const batch = Array.from({ length: Math.min(perTick, EVENTS - sent) }, event);
+  for (const item of batch) producedAt.set(item.metadata.id, performance.now());
+  await producer.publish(postEvents, batch);
+  sent += batch.length;
+  if (RATE > 0) await sleep(Math.max(0, 20 - (performance.now() - tick)));
+}
+const producedIn = performance.now() - started;
+const expected = EVENTS * ENDPOINTS;
+const deadline = Date.now() + 120_000;
+while (latencies.length < expected && Date.now() < deadline) await sleep(50);
+const allIn = performance.now() - started;
+
+const sorted = [...latencies].sort((a, b) => a - b);
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+console.log(
+  [
+    `webhook fan-out: ${EVENTS} events x ${ENDPOINTS} endpoints, ${INSTANCES} gateway instance(s), produced at ${RATE > 0 ? `${RATE}/s` : 'once'} (${(producedIn / 1000).toFixed(2)} s)`,
+    `delivered ${latencies.length}/${expected} (duplicates ${duplicates}) in ${(allIn / 1000).toFixed(2)} s`,
+    `latency produced -> received: p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
+  ].join('\n'),
+);
+
+// Where the time went, from the gateway's own records: event -> delivery queued (Kafka, fan-out
+// transaction) and queued -> first attempt started (the worker's queue).
+const stages = await admin.query<{ stage: string; p50: number; p99: number }>(`
+  SELECT 'event -> queued' AS stage,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.created_at - d.event_time) * 1000) AS p50,
+         percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.created_at - d.event_time) * 1000) AS p99
+    FROM gateway.webhook_deliveries d
+  UNION ALL
+  SELECT 'queued -> attempt started',
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.started_at - d.created_at) * 1000),
+         percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a.started_at - d.created_at) * 1000)
+    FROM gateway.webhook_deliveries d JOIN gateway.webhook_delivery_attempts a ON a.delivery_id = d.id AND a.attempt = 1
+  UNION ALL
+  SELECT 'attempt duration', percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY a.duration_ms)
+    FROM gateway.webhook_delivery_attempts a`);
+for (const row of stages.rows) console.log(`  ${row.stage}: p50 ${ms(Number(row.p50))}, p99 ${ms(Number(row.p99))}`);
+
+// --- clean up --------------------------------------------------------------------------------------------
+await producer.disconnect();
+await Promise.all(
+  children.map(async (child) => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+  }),
+);
+await Promise.all(receivers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+await admin.end();
+const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
+await maintenance.connect();
+await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+await maintenance.end();
+if (latencies.length < expected) process.exitCode = 1;
