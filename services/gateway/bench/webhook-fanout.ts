@@ -1,5 +1,5 @@
 // Webhook fan-out latency: EVENTS post events of one organisation, produced to Kafka at RATE per second,
-// each delivered to ENDPOINTS registered endpoints (local receivers). Latency is measured from just before
+// each delivered to ENDPOINTS registered endpoints (local receivers, in a process of their own: receivers.ts). Latency is measured from just before
 // the event is handed to the producer to the moment its receiver has read the whole request.
 // Everything runs for real: the gateway as its own process (src/server.ts, INSTANCES of them), Postgres
 // (a database of its own) and Kafka (a topic prefix of its own).
@@ -7,7 +7,7 @@
 //   node bench/webhook-fanout.ts
 //   BENCH_EVENTS=1000 BENCH_ENDPOINTS=10 BENCH_RATE=200 BENCH_INSTANCES=1 node bench/webhook-fanout.ts
 //   BENCH_RATE=0 (all events at once); BENCH_CPU_PROFILE=/tmp/dir writes each gateway's CPU profile there
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,31 +55,28 @@ await admin.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [organ
 await admin.query('INSERT INTO users (id, organisation_id, email) VALUES ($1, $2, $3)', [userId, organisationId, 'bench@postwire.test']);
 const token = await signDevelopmentToken({ secret: JWT_SECRET, userId, organisationId });
 
-// --- receivers -----------------------------------------------------------------------------------------
+// --- receivers, in a process of their own ------------------------------------------------------------
 const producedAt = new Map<string, number>();
 const latencies: number[] = [];
 const seen = new Set<string>();
 let duplicates = 0;
-const receivers = await Promise.all(
-  Array.from({ length: ENDPOINTS }, async (_, index) => {
-    const server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        const id = String(request.headers['webhook-id']);
-        const key = `${index}:${id}`;
-        if (seen.has(key)) duplicates += 1;
-        else {
-          seen.add(key);
-          const started = producedAt.get(id);
-          if (started !== undefined) latencies.push(performance.now() - started);
-        }
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/${index}` };
-  }),
-);
+const now = () => performance.timeOrigin + performance.now();
+const receiverProcess = fork(fileURLToPath(new URL('./receivers.ts', import.meta.url)), { env: { ...process.env, BENCH_ENDPOINTS: String(ENDPOINTS) } });
+children.push(receiverProcess);
+const receiverUrls = await new Promise<string[]>((resolve) => {
+  receiverProcess.on('message', (message: { urls?: string[]; received?: [number, string, number][] }) => {
+    if (message.urls) resolve(message.urls);
+    for (const [index, id, at] of message.received ?? []) {
+      const key = `${index}:${id}`;
+      if (seen.has(key)) duplicates += 1;
+      else {
+        seen.add(key);
+        const started = producedAt.get(id);
+        if (started !== undefined) latencies.push(at - started);
+      }
+    }
+  });
+});
 
 // --- the gateway -----------------------------------------------------------------------------------------
 const topicPrefix = `bench-webhooks-${randomBytes(3).toString('hex')}.`;
@@ -116,7 +113,7 @@ for (const base of gateways) {
     await sleep(100);
   }
 }
-for (const { url } of receivers) {
+for (const url of receiverUrls) {
   const answer = await fetch(`${gateways[0]}/v1/webhooks/endpoints`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -150,7 +147,7 @@ const started = performance.now();
 for (let sent = 0; sent < EVENTS; ) {
   const tick = performance.now();
   const batch = Array.from({ length: Math.min(perTick, EVENTS - sent) }, event);
-  for (const item of batch) producedAt.set(item.metadata.id, performance.now());
+  for (const item of batch) producedAt.set(item.metadata.id, now());
   await producer.publish(postEvents, batch);
   sent += batch.length;
   if (RATE > 0) await sleep(Math.max(0, 20 - (performance.now() - tick)));
@@ -197,7 +194,6 @@ await Promise.all(
     await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
   }),
 );
-await Promise.all(receivers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
 await admin.end();
 const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
 await maintenance.connect();

@@ -5,7 +5,7 @@ import type { TokenCipher } from '@postwire/crypto';
 import { describeError } from '@postwire/kafka';
 import { type AttemptOutcome, type ClaimedDelivery, createDeliveryQueries, disableEndpoint, recordAttempt, recordSuccesses } from '../db/delivery-queries.ts';
 import { type DisablePolicy, disableReason, isDeliveredStatus, retryDelayMs } from '../domain/webhook-retry.ts';
-import { signWebhook } from '../domain/webhook-signature.ts';
+import { webhookSigner } from '../domain/webhook-signature.ts';
 import { endpointSecretContext } from './secrets.ts';
 import { createWebhookSender } from './sender.ts';
 
@@ -98,14 +98,15 @@ export const deliveryWorkerPlugin = fp(
 
     // Decrypted once per endpoint and ciphertext (a rotated secret is a new ciphertext): AES-GCM and key
     // objects per delivery cost more than the request itself at fan-out rates.
-    const secrets = new Map<string, { readonly ciphertext: string; readonly secret: string }>();
-    function secretOf(delivery: ClaimedDelivery): string {
-      const known = secrets.get(delivery.endpoint_id);
-      if (known?.ciphertext === delivery.secret) return known.secret;
-      const secret = options.cipher.decrypt(delivery.secret, endpointSecretContext(delivery.endpoint_id));
-      if (secrets.size >= 10_000) secrets.clear();
-      secrets.set(delivery.endpoint_id, { ciphertext: delivery.secret, secret });
-      return secret;
+    type Sign = ReturnType<typeof webhookSigner>;
+    const signers = new Map<string, { readonly ciphertext: string; readonly sign: Sign }>();
+    function signerOf(delivery: ClaimedDelivery): Sign {
+      const known = signers.get(delivery.endpoint_id);
+      if (known?.ciphertext === delivery.secret) return known.sign;
+      const sign = webhookSigner(options.cipher.decrypt(delivery.secret, endpointSecretContext(delivery.endpoint_id)));
+      if (signers.size >= 10_000) signers.clear();
+      signers.set(delivery.endpoint_id, { ciphertext: delivery.secret, sign });
+      return sign;
     }
 
     async function attempt(delivery: ClaimedDelivery): Promise<void> {
@@ -116,7 +117,7 @@ export const deliveryWorkerPlugin = fp(
       let responseBody: string | null = null;
       let error: string | null = null;
       try {
-        const secret = secretOf(delivery);
+        const sign = signerOf(delivery);
         const timestamp = Math.floor(Date.now() / 1000);
         const answer = await sender.send(
           delivery.url,
@@ -125,7 +126,7 @@ export const deliveryWorkerPlugin = fp(
             'user-agent': 'Postwire-Webhooks/1',
             'webhook-id': delivery.event_id,
             'webhook-timestamp': String(timestamp),
-            'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, body),
+            'webhook-signature': sign(delivery.event_id, timestamp, body),
           },
           body,
         );

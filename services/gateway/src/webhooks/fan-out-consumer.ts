@@ -64,6 +64,8 @@ export const fanOutConsumerPlugin = fp(
           // The owners dead-letter what does not read; a webhook is not worth holding their topic for.
           deadLetter: false,
           fromBeginning: false,
+          // Partitions fan out side by side: one account's events stay in order, the rest need not wait.
+          partitionsConsumedConcurrently: 4,
           onGroupJoin: () => joined(),
           handler: { handle: (event) => apply([event]), handleBatch: apply },
         }),
