@@ -14,12 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import pino from 'pino';
 import { signDevelopmentToken } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { type OutgoingEvent, postEvents } from '@postwire/contracts';
 import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
-import { createEventProducer, createKafkaClient } from '@postwire/kafka';
+import { type ServiceLogger, createEventProducer, createKafkaClient } from '@postwire/kafka';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10);
@@ -123,7 +122,14 @@ for (const url of receiverUrls) {
 }
 
 // --- produce -------------------------------------------------------------------------------------------
-const logger = pino({ level: 'warn' });
+// Only errors matter here, on stderr.
+const logger: ServiceLogger = {
+  error: (...line: unknown[]) => console.error(...line),
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  child: () => logger,
+};
 const producer = createEventProducer(createKafkaClient({ brokers: KAFKA_BROKERS.split(','), topicPrefix, clientId: 'bench-producer', logger }), { source: '/postwire/publisher' });
 await producer.connect();
 const event = (): OutgoingEvent<typeof postEvents> & { metadata: { id: string; organisationId: string } } => ({
