@@ -44,6 +44,8 @@ export type StackOptions = {
    * consumers must see nothing another file produced.
    */
   readonly topicPrefix?: string;
+  /** Extra settings for the gateway (e.g. its webhook settings). */
+  readonly gatewayEnvironment?: Record<string, string>;
 };
 
 export async function startStack(options: StackOptions = {}) {
@@ -105,6 +107,7 @@ export async function startStack(options: StackOptions = {}) {
       GATEWAY_DATABASE_URL: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
       GATEWAY_METRICS_PORT: '0',
       GATEWAY_INSTANCE_ID: uniqueName('e2e-gateway'),
+      ...options.gatewayEnvironment,
     }),
   );
 

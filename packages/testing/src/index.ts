@@ -8,3 +8,4 @@ export { createLogCapture } from './logs.ts';
 export { eventually } from './eventually.ts';
 export { addMember } from './members.ts';
 export { kafkaTestEnvironment, observeTopic, testTopic, type Observed, type TopicObserver } from './kafka.ts';
+export { openStream, startReceiver, verifiesPerSpec, type Received, type SseMessage } from './live-events.ts';

@@ -4,11 +4,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OutgoingEvent, accountEvents, postEvents } from '@postwire/contracts';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
-import { eventually, uniqueName } from '@postwire/testing';
+import { eventually, openStream, startReceiver, uniqueName, verifiesPerSpec } from '@postwire/testing';
 import { checkTarget } from '../src/routes/webhooks.ts';
 import { BlockedTargetError, createWebhookSender } from '../src/webhooks/sender.ts';
 import { type Member, buildGateway, createMembers, testEnvironment } from './helpers.ts';
-import { openStream, startReceiver, verifiesPerSpec } from './live-support.ts';
+
 
 type Identified<Event> = Event & { readonly metadata: { readonly id: string; readonly organisationId: string } };
 

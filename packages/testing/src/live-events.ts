@@ -1,3 +1,5 @@
+// Clients of the gateway's live events for tests: an SSE reader on a real socket, a webhook receiver,
+// and Standard Webhooks verification written from the specification.
 import { createHmac } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
