@@ -5,7 +5,7 @@ import { accountEvents, accountRequests, postEvents, postRequests } from '@postw
 import { createTokenCipher } from '@postwire/crypto';
 import { createGraphClient } from '@postwire/graph';
 import { createOrganisationLookup } from '@postwire/db';
-import { databasePlugin, kafkaPlugin, serviceKit, workerDatabasePlugin } from '@postwire/service-kit';
+import { databasePlugin, kafkaPlugin, pruningPlugin, serviceKit, workerDatabasePlugin } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { answersPlugin } from './plugins/answers.ts';
@@ -60,6 +60,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   await fastify.register(liveEventsPlugin, { ...config.live.events, instanceId: config.instanceId });
   await fastify.register(workerDatabasePlugin, { connectionUri: config.live.workerDatabase, applicationName: 'gateway-worker', maximumPoolSize: 8 });
   await fastify.register(deliveryWorkerPlugin, { ...config.live.webhooks, cipher });
+  await fastify.register(pruningPlugin, config.live.pruning);
   await fastify.register(fanOutConsumerPlugin, { consumerGroup: config.live.webhooks.consumerGroup, leaseMs: config.live.webhooks.leaseMs });
   await fastify.register(
     async (api) => {

@@ -24,6 +24,9 @@ export const liveEventFields = {
   // The fan-out's consumer groups share this name across the deployment's instances (each event fanned
   // out once); an environment with a database of its own on a shared cluster needs a name of its own.
   GATEWAY_WEBHOOK_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default('gateway-webhooks'),
+  // Finished deliveries (with their attempts) are kept this long for the delivery log; inbox rows a week
+  // (far beyond any redelivery of an event by Kafka).
+  GATEWAY_WEBHOOK_LOG_RETENTION_MS: fields.durationMs(30 * 24 * 3_600_000),
   // Shrinks the retry schedule (tests); 1 in production.
   GATEWAY_WEBHOOK_RETRY_SCALE: z.coerce.number().min(0).max(1).default(1),
 };
@@ -55,6 +58,13 @@ export function toLiveEventSettings(env: LiveEventEnv) {
       disable: { afterFailures: env.GATEWAY_WEBHOOK_DISABLE_AFTER_FAILURES, afterMs: env.GATEWAY_WEBHOOK_DISABLE_AFTER_MS },
       retryScale: env.GATEWAY_WEBHOOK_RETRY_SCALE,
       consumerGroup: env.GATEWAY_WEBHOOK_CONSUMER_GROUP,
+    },
+    pruning: {
+      intervalMs: 3_600_000,
+      targets: [
+        { name: 'webhook-deliveries', table: ['gateway', 'webhook_deliveries'] as const, column: 'completed_at', retentionMs: env.GATEWAY_WEBHOOK_LOG_RETENTION_MS },
+        { name: 'gateway-inbox', table: ['gateway', 'inbox'] as const, column: 'processed_at', retentionMs: 7 * 24 * 3_600_000 },
+      ],
     },
   };
 }
