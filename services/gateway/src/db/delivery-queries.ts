@@ -176,7 +176,7 @@ export async function recordSuccesses(connection: DatabaseTransactionConnection,
 
 /**
  * Writes one attempt's outcome: the log row, the delivery's new state and the endpoint's failure streak.
- * Returns the streak after this attempt (null after a success), for the disable rule.
+ * Returns the streak after this attempt (null after a success, or when the endpoint is gone), for the disable rule.
  */
 export async function recordAttempt(
   connection: DatabaseTransactionConnection,
@@ -210,13 +210,14 @@ export async function recordAttempt(
            next_attempt_at = ${outcome.retryInMs === null ? sql.fragment`next_attempt_at` : sql.fragment`NOW() + make_interval(secs => ${outcome.retryInMs / 1000})`}
      WHERE id = ${outcome.deliveryId} AND attempts = ${outcome.attempt} AND NOT manual
     RETURNING id`);
-  const streak = await connection.one(sql.type(Streak)`
+  // Null when the endpoint was removed meanwhile (its deliveries went with it).
+  const streak = await connection.maybeOne(sql.type(Streak)`
     UPDATE gateway.webhook_endpoints
        SET consecutive_failures = consecutive_failures + 1,
            failing_since = coalesce(failing_since, ${sql.timestamp(outcome.startedAt)})
      WHERE id = ${outcome.endpointId}
     RETURNING consecutive_failures, failing_since`);
-  return { consecutiveFailures: streak.consecutive_failures, failingSince: streak.failing_since ?? outcome.startedAt };
+  return streak === null ? null : { consecutiveFailures: streak.consecutive_failures, failingSince: streak.failing_since ?? outcome.startedAt };
 }
 
 /** Disables an endpoint that keeps failing; its pending deliveries wait until it is enabled again. */

@@ -18,6 +18,9 @@ export type EventRouteOptions = {
 /** Told (once, first) to a stream whose Last-Event-ID is no longer held: events may have been missed. */
 export const REPLAY_UNAVAILABLE = 'replay.unavailable';
 
+/** What one stream may have waiting for a slow client before it is closed. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 /** What EventSource clients wait before reconnecting. */
 const RETRY_MS = 3_000;
 
@@ -79,7 +82,10 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
       });
       raw.write(`retry: ${RETRY_MS}\n${formatSseComment('connected')}`);
       const send = (event: LiveEvent) => {
-        if (matchesFilter(filter, event.type)) raw.write(formatSseMessage(event));
+        if (!matchesFilter(filter, event.type)) return;
+        // A client that stops reading is cut off rather than buffered without end; it resumes with Last-Event-ID.
+        if (raw.writableLength > MAX_BUFFERED_BYTES) raw.destroy();
+        else raw.write(formatSseMessage(event));
       };
       // Replay and subscribe in the same turn of the event loop, so no event falls between them.
       if (lastEventId !== undefined && lastEventId !== '') {
