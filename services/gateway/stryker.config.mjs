@@ -10,6 +10,16 @@
 //   undefined. The guard only saves the attempt.
 // - post-requests.ts, prefersRespondAsync: `header ?? []` -> `header ?? ["Stryker was here"]`. An absent
 //   header read as one preference that is not respond-async answers false all the same.
+// - live-events.ts, publicPayload: `typeof item === 'string' && CIPHERTEXT.test(item)` -> `true && ...`.
+//   A non-string array item tested against the pattern is converted to text first; only a string can
+//   read as a ciphertext, so the outcome is the same.
 import { mutationConfig } from '../../stryker.shared.ts';
 
-export default mutationConfig(['src/domain/connect-session.ts', 'src/domain/post-requests.ts']);
+export default mutationConfig([
+  'src/domain/connect-session.ts',
+  'src/domain/post-requests.ts',
+  'src/domain/live-events.ts',
+  'src/domain/outbound-address.ts',
+  'src/domain/webhook-retry.ts',
+  'src/domain/webhook-signature.ts',
+]);

@@ -23,6 +23,9 @@ describe('live event types and filters', () => {
     if (!parsed.ok) throw new Error('expected a filter');
     expect(['post.failed', 'post.published', 'account.expired', 'token.expiring'].map((type) => matchesFilter(parsed.filter, type))).toEqual([true, false, true, false]);
     expect(matchesFilter(null, 'anything')).toBe(true);
+    const twoPrefixes = parseTypeFilter(['post.*', 'account.*']);
+    if (!twoPrefixes.ok) throw new Error('expected a filter');
+    expect(matchesFilter(twoPrefixes.filter, 'account.expired')).toBe(true);
   });
 
   it('splits repeated and comma-separated query values', () => {
@@ -47,6 +50,8 @@ describe('the public payload', () => {
       }),
     ).toEqual({ socialAccountId: 'a', nested: { kept: 1, list: ['fine', { ok: null }] }, count: 0, flag: false });
     expect(publicPayload('plain')).toBe('plain');
+    // Token fields go whatever they hold; text that merely mentions a ciphertext stays.
+    expect(publicPayload({ accessToken: 'EAAB-plain', appSecret: 'x', note: 'see enc:v1:k', older: 'enc:v12:k:a' })).toEqual({ note: 'see enc:v1:k' });
     expect(publicPayload(null)).toBeNull();
   });
 });

@@ -58,7 +58,7 @@ describe('webhook retries', () => {
     expect(retryDelayMs(2, 0.001)).toBe(300);
     expect(retryDelayMs(1, 0.0001)).toBe(1);
     expect(() => retryDelayMs(0)).toThrow(RangeError);
-    expect(() => retryDelayMs(1.5)).toThrow(RangeError);
+    expect(() => retryDelayMs(1.5)).toThrow('failedAttempts must be a positive integer, got 1.5');
   });
 
   it('counts any 2xx as delivered, and nothing else', () => {
@@ -79,15 +79,21 @@ describe('webhook retries', () => {
 
 describe('the SSRF guard', () => {
   it('blocks private, loopback, link-local, shared, reserved and multicast IPv4 addresses, at their edges', () => {
-    const blocked = ['0.0.0.0', '10.0.0.1', '10.255.255.255', '100.64.0.0', '100.127.255.255', '127.0.0.1', '169.254.169.254', '172.16.0.1', '172.31.255.255', '192.0.0.8', '192.0.2.1', '192.88.99.1', '192.168.1.1', '198.18.0.1', '198.19.255.255', '198.51.100.7', '203.0.113.9', '224.0.0.1', '255.255.255.255'];
+    const blocked = ['0.0.0.0', '0.255.255.255', '10.0.0.1', '10.255.255.255', '100.64.0.0', '100.127.255.255', '127.0.0.1', '169.254.169.254', '172.16.0.1', '172.31.255.255', '192.0.0.8', '192.0.2.1', '192.88.99.1', '192.168.1.1', '198.18.0.1', '198.19.255.255', '198.51.100.7', '203.0.113.9', '224.0.0.1', '255.255.255.255'];
     const allowed = ['1.1.1.1', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255', '192.169.0.0', '198.17.255.255', '198.20.0.0', '223.255.255.255', '93.184.216.34'];
     expect(blocked.filter((address) => !isBlockedAddress(address))).toEqual([]);
     expect(allowed.filter((address) => isBlockedAddress(address))).toEqual([]);
   });
 
   it('blocks loopback, unspecified, unique-local, link-local, multicast and documentation IPv6, and IPv4 hidden in IPv6', () => {
-    const blocked = ['::1', '::', 'fc00::1', 'fdff::1', 'fe80::1', 'febf::1', 'ff02::1', '2001:db8::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '64:ff9b::a00:1', '2002:c0a8:101::1', 'fe80::1%eth0'];
-    const allowed = ['2606:4700:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1', 'fec0::1', '::2'];
+    const blocked = [
+      '::1', '::', '::2', '::8.8.8.8', '0:1:0:0:0:ffff:808:808', 'fc00::1', 'fdff::1', 'fe80::1', 'febf::1', 'FE80::1', 'ff02::1', '2001:db8::1',
+      '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.10.100.200', '64:ff9b::a00:1', '2002:c0a8:101::1', 'fe80::1%eth0',
+    ];
+    const allowed = [
+      '2606:4700:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8', '::ffff:100.128.200.10', '64:ff9b::808:808', '64:1::7f00:1',
+      '65:ff9b::7f00:1', '2002:808:808::1', 'fec0::1', '2001:db9::1', '2002:db8::1', '2001:4860::8888',
+    ];
     expect(blocked.filter((address) => !isBlockedAddress(address))).toEqual([]);
     expect(allowed.filter((address) => isBlockedAddress(address))).toEqual([]);
   });
@@ -102,5 +108,7 @@ describe('the SSRF guard', () => {
     expect(v6Groups('::ffff:192.168.1.1')).toEqual([0, 0, 0, 0, 0, 0xffff, 0xc0a8, 0x101]);
     expect(v6Groups('1:2:3:4:5:6:7:8')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(v6Groups('::')).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(v6Groups('::ffff:10.10.100.200')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0a0a, 0x64c8]);
+    expect(v6Groups('FE80::A')).toEqual([0xfe80, 0, 0, 0, 0, 0, 0, 10]);
   });
 });

@@ -51,9 +51,9 @@ function blockedV6(address: string): boolean {
   const groups = v6Groups(address);
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
   const embeddedV4 = `${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
-  const upperZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-  if (upperZero && g5 === 0xffff) return isBlockedAddress(embeddedV4); // IPv4-mapped
-  if (upperZero && g5 === 0 && g6 === 0 && g7 <= 1) return true; // :: and ::1
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff) return isBlockedAddress(embeddedV4); // IPv4-mapped
+  // ::/16 otherwise: unspecified, loopback, IPv4-compatible and reserved space; nothing a webhook lives at.
+  if (g0 === 0) return true;
   if (g0 === 0x64 && g1 === 0xff9b) return isBlockedAddress(embeddedV4); // NAT64
   if (g0 === 0x2002) return isBlockedAddress(`${g1 >> 8}.${g1 & 255}.${g2 >> 8}.${g2 & 255}`); // 6to4
   if ((g0 & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
