@@ -80,6 +80,8 @@ const receiverUrls = await new Promise<string[]>((resolve) => {
 // --- the gateway -----------------------------------------------------------------------------------------
 const topicPrefix = `bench-webhooks-${randomBytes(3).toString('hex')}.`;
 const gateways: string[] = [];
+// One key ring for every instance: any of them decrypts the secrets another stored.
+const keyRing = `bench-1:${randomBytes(32).toString('base64')}`;
 for (let instance = 0; instance < INSTANCES; instance += 1) {
   const port = await freePort();
   const profile = process.env.BENCH_CPU_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
@@ -93,7 +95,7 @@ for (let instance = 0; instance < INSTANCES; instance += 1) {
       GATEWAY_WORKER_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('gateway').worker),
       GATEWAY_WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
       JWT_SECRET,
-      TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
+      TOKEN_ENCRYPTION_KEYS: keyRing,
       TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1',
       KAFKA_BROKERS,
       KAFKA_TOPIC_PREFIX: topicPrefix,
@@ -168,7 +170,8 @@ const sorted = [...latencies].sort((a, b) => a - b);
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 console.log(
   [
-    `webhook fan-out: ${EVENTS} events x ${ENDPOINTS} endpoints, ${INSTANCES} gateway instance(s), produced at ${RATE > 0 ? `${RATE}/s` : 'once'} (${(producedIn / 1000).toFixed(2)} s)`,
+    `webhook fan-out: ${EVENTS} events x ${ENDPOINTS} endpoints, ${INSTANCES} gateway instance(s), produced at ${RATE > 0 ? `${RATE}/s` : 'once'} ` +
+      `(took ${(producedIn / 1000).toFixed(2)} s: ${((EVENTS * 1000) / producedIn).toFixed(0)} events/s)`,
     `delivered ${latencies.length}/${expected} (duplicates ${duplicates}) in ${(allIn / 1000).toFixed(2)} s`,
     `latency produced -> received: p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
   ].join('\n'),
@@ -189,6 +192,15 @@ const stages = await admin.query<{ stage: string; p50: number; p99: number }>(`
   UNION ALL
   SELECT 'attempt duration', percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY a.duration_ms)
     FROM gateway.webhook_delivery_attempts a`);
+const statuses = await admin.query<{ status: string; count: string; attempts: string }>(
+  'SELECT status, count(*) AS count, sum(attempts) AS attempts FROM gateway.webhook_deliveries GROUP BY status ORDER BY status',
+);
+const inbox = await admin.query<{ count: string }>('SELECT count(*) AS count FROM gateway.inbox');
+console.log(`  deliveries: ${statuses.rows.map((row) => `${row.status} ${row.count} (${row.attempts} attempts)`).join(', ')}; inbox ${inbox.rows[0]?.count ?? 0} events`);
+const errors = await admin.query<{ error: string; count: string }>(
+  'SELECT error, count(*) AS count FROM gateway.webhook_delivery_attempts WHERE NOT succeeded GROUP BY error ORDER BY count(*) DESC LIMIT 5',
+);
+for (const row of errors.rows) console.log(`  failed attempts: ${row.count} x ${row.error}`);
 for (const row of stages.rows) console.log(`  ${row.stage}: p50 ${ms(Number(row.p50))}, p99 ${ms(Number(row.p99))}`);
 
 // --- clean up --------------------------------------------------------------------------------------------

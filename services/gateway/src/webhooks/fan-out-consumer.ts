@@ -8,7 +8,7 @@ import { publicPayload } from '../domain/live-events.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     webhookFanOut: {
-      /** Settles once both consumers have joined their groups (they read from the latest offsets on first join). */
+      /** Settles once both consumers have joined their groups. */
       readonly joined: Promise<void>;
     };
   }
@@ -63,7 +63,11 @@ export const fanOutConsumerPlugin = fp(
           metrics: fastify.kafka.metrics,
           // The owners dead-letter what does not read; a webhook is not worth holding their topic for.
           deadLetter: false,
-          fromBeginning: false,
+          // A partition the shared group has no offset for yet (a new group, or one that joins while its
+          // members rebalance) is read from its beginning: starting at the latest offset would skip the
+          // events produced meanwhile. Old events queue nothing (endpoints get only what happened after
+          // they were registered); the inbox remembers them for a week.
+          fromBeginning: true,
           // Partitions fan out side by side: one account's events stay in order, the rest need not wait.
           partitionsConsumedConcurrently: 4,
           onGroupJoin: () => joined(),
