@@ -168,6 +168,8 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       expect(unknown.headers['content-type']).toContain('application/problem+json');
       expect(unknown.json()).toMatchObject({ status: 400, detail: expect.stringContaining('post.exploded') });
       expect((await gateway.inject({ method: 'GET', url: '/v1/events' })).statusCode).toBe(401);
+      const json = await gateway.inject({ method: 'GET', url: '/v1/events', headers: { authorization: alice.authorization, accept: 'application/json' } });
+      expect(json.statusCode).toBe(406);
     });
   });
 
@@ -196,7 +198,7 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       expect(changed.json()).toMatchObject({ eventTypes: ['post.*'], description: null });
       const rotated = await api(alice, 'POST', `/v1/webhooks/endpoints/${endpoint.id}/secret`, {});
       expect(rotated.json().secret).not.toBe(endpoint.secret);
-      expect((await api(alice, 'DELETE', `/v1/webhooks/endpoints/${endpoint.id}`)).statusCode).toBe(204);
+      expect((await api(alice, 'DELETE', `/v1/webhooks/endpoints/${endpoint.id}`)).json()).toMatchObject({ id: endpoint.id, eventTypes: ['post.*'] });
       expect((await api(alice, 'GET', `/v1/webhooks/endpoints/${endpoint.id}`)).statusCode).toBe(404);
 
       // The stored secret is encrypted, never the one we showed.
@@ -282,6 +284,7 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       expect((await api(alice, 'PATCH', `/v1/webhooks/endpoints/${endpoint.id}`, { enabled: true })).json()).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
       const redelivered = await api(alice, 'POST', `/v1/webhooks/endpoints/${endpoint.id}/deliveries/${delivery.id}/redeliver`);
       expect(redelivered.statusCode).toBe(202);
+      expect(redelivered.headers.location).toBe(`/v1/webhooks/endpoints/${endpoint.id}/deliveries/${delivery.id}`);
       expect((await api(bob, 'POST', `/v1/webhooks/endpoints/${endpoint.id}/deliveries/${delivery.id}/redeliver`)).statusCode).toBe(404);
       const done = await eventually(async () => {
         const current = (await api(alice, 'GET', `/v1/webhooks/endpoints/${endpoint.id}/deliveries/${delivery.id}`)).json();

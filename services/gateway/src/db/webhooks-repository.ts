@@ -125,10 +125,9 @@ export function createWebhooksRepository(connection: CommonQueryMethods) {
         RETURNING ${endpointColumns}`);
     },
 
-    async deleteEndpoint(id: string): Promise<boolean> {
-      const deleted = await connection.maybeOne(sql.type(z.object({ id: z.uuid() }))`
-        DELETE FROM gateway.webhook_endpoints WHERE id = ${id} RETURNING id`);
-      return deleted !== null;
+    deleteEndpoint(id: string): Promise<EndpointRow | null> {
+      return connection.maybeOne(sql.type(EndpointRow)`
+        DELETE FROM gateway.webhook_endpoints WHERE id = ${id} RETURNING ${endpointColumns}`);
     },
 
     /** Newest first; `before` is the last page's final (created_at, id). */

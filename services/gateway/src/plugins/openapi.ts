@@ -56,6 +56,8 @@ const TAGS = [
   { name: 'accounts', description: 'Connected accounts: their state, what they can publish, disconnecting them' },
   { name: 'posts', description: 'Drafting, scheduling and publishing posts, and following them to the platform' },
   { name: 'analytics', description: 'How published posts perform: insight snapshots, totals and trends, top posts' },
+  { name: 'events', description: "Your organisation's post and account events as they happen (Server-Sent Events)" },
+  { name: 'webhooks', description: 'Signed webhooks (Standard Webhooks): endpoints, their delivery log, redelivery' },
 ];
 
 type RouteSchema = {

@@ -5,7 +5,7 @@ import { callerOf } from '@postwire/auth';
 import { ProblemError } from '@postwire/service-kit';
 import { formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, typeFilterEntries } from '../domain/live-events.ts';
 import type { LiveEvent } from '../events/event-hub.ts';
-import { problemResponses } from './problem-docs.ts';
+
 
 export type EventRouteOptions = {
   /** Config GATEWAY_EVENTS_HEARTBEAT_MS. */
@@ -34,8 +34,11 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
   fastify.get(
     '/events',
     {
+      // What the Accept check (406) compares with: a stream, not JSON.
+      config: { produces: ['text/event-stream'] },
       schema: {
         tags: ['events'],
+        operationId: 'streamEvents',
         summary: "Your organisation's post and account events as Server-Sent Events",
         description:
           'A `text/event-stream`: each message has `id` (the CloudEvent id), `event` (its type, e.g. `post.published`) and ' +
@@ -53,8 +56,18 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
         }),
         headers: z.looseObject({ 'last-event-id': z.string().max(200).optional() }),
         response: {
-          200: z.string().describe('The event stream (`text/event-stream`)'),
-          ...problemResponses(400, 401, 403),
+          200: {
+            description: 'The event stream',
+            content: {
+              'text/event-stream': {
+                schema: z.string().meta({
+                  examples: [
+                    'retry: 3000\n: connected\n\nid: 5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11\nevent: post.published\ndata: {"postId":"8d3c2a6e-1f4b-4c2d-9e0f-1a2b3c4d5e6f","platform":"instagram"}\n\n: heartbeat\n\n',
+                  ],
+                }),
+              },
+            },
+          },
         },
       },
     },

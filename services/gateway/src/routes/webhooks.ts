@@ -13,7 +13,7 @@ import { isBlockedAddress } from '../domain/outbound-address.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../domain/webhook-retry.ts';
 import { generateWebhookSecret, secretKey } from '../domain/webhook-signature.ts';
 import { endpointSecretContext } from '../webhooks/secrets.ts';
-import { problemResponses } from './problem-docs.ts';
+import { jsonResponse, locationHeader, problemResponse } from './problem-docs.ts';
 
 export type WebhookRouteOptions = {
   readonly cipher: TokenCipher;
@@ -53,11 +53,44 @@ const Endpoint = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: 'WebhookEndpoint' });
+  .meta({
+    id: 'WebhookEndpoint',
+    examples: [
+      {
+        id: '3b0c6a58-9f1e-4d2a-8b7c-5e4f3a2b1c0d',
+        url: 'https://hooks.example.com/postwire',
+        description: 'CRM sync',
+        eventTypes: ['post.published', 'account.*'],
+        enabled: true,
+        disabledReason: null,
+        disabledAt: null,
+        consecutiveFailures: 0,
+        createdAt: '2026-03-08T09:00:00.000Z',
+        updatedAt: '2026-03-08T09:00:00.000Z',
+      },
+    ],
+  });
 
 const EndpointWithSecret = Endpoint.extend({
   secret: z.string().describe('The signing secret: shown here only, keep it safe'),
-}).meta({ id: 'WebhookEndpointWithSecret' });
+}).meta({
+  id: 'WebhookEndpointWithSecret',
+  examples: [
+    {
+      id: '3b0c6a58-9f1e-4d2a-8b7c-5e4f3a2b1c0d',
+      url: 'https://hooks.example.com/postwire',
+      description: 'CRM sync',
+      eventTypes: ['post.published', 'account.*'],
+      enabled: true,
+      disabledReason: null,
+      disabledAt: null,
+      consecutiveFailures: 0,
+      createdAt: '2026-03-08T09:00:00.000Z',
+      updatedAt: '2026-03-08T09:00:00.000Z',
+      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=',
+    },
+  ],
+});
 
 const Attempt = z.object({
   attempt: z.int(),
@@ -84,12 +117,79 @@ const Delivery = z
     createdAt: z.string(),
     completedAt: z.string().nullable(),
   })
-  .meta({ id: 'WebhookDelivery' });
+  .meta({
+    id: 'WebhookDelivery',
+    examples: [
+      {
+        id: '9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+        endpointId: '3b0c6a58-9f1e-4d2a-8b7c-5e4f3a2b1c0d',
+        eventId: '5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11',
+        eventType: 'post.published',
+        eventTime: '2026-03-08T14:00:01.000Z',
+        status: 'succeeded',
+        attempts: 1,
+        nextAttemptAt: null,
+        lastError: null,
+        createdAt: '2026-03-08T14:00:01.120Z',
+        completedAt: '2026-03-08T14:00:01.180Z',
+      },
+    ],
+  });
 
 const DeliveryWithAttempts = Delivery.extend({
   payload: z.record(z.string(), z.unknown()).describe('The body as sent'),
   attemptLog: z.array(Attempt),
+}).meta({
+  id: 'WebhookDeliveryWithAttempts',
+  examples: [
+    {
+      id: '9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      endpointId: '3b0c6a58-9f1e-4d2a-8b7c-5e4f3a2b1c0d',
+      eventId: '5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11',
+      eventType: 'post.published',
+      eventTime: '2026-03-08T14:00:01.000Z',
+      status: 'succeeded',
+      attempts: 2,
+      nextAttemptAt: null,
+      lastError: null,
+      createdAt: '2026-03-08T14:00:01.120Z',
+      completedAt: '2026-03-08T14:00:06.300Z',
+      payload: { type: 'post.published', timestamp: '2026-03-08T14:00:01.000Z', data: { postId: '8d3c2a6e-1f4b-4c2d-9e0f-1a2b3c4d5e6f' } },
+      attemptLog: [
+        { attempt: 1, trigger: 'scheduled', startedAt: '2026-03-08T14:00:01.150Z', durationMs: 30, responseStatus: 503, responseBody: 'busy', error: 'the endpoint answered 503', succeeded: false },
+        { attempt: 2, trigger: 'scheduled', startedAt: '2026-03-08T14:00:06.250Z', durationMs: 41, responseStatus: 200, responseBody: 'ok', error: null, succeeded: true },
+      ],
+    },
+  ],
 });
+
+const EndpointList = z.object({ data: z.array(Endpoint) }).meta({ id: 'WebhookEndpointList', examples: [{ data: [{
+        id: '3b0c6a58-9f1e-4d2a-8b7c-5e4f3a2b1c0d',
+        url: 'https://hooks.example.com/postwire',
+        description: 'CRM sync',
+        eventTypes: ['post.published', 'account.*'],
+        enabled: true,
+        disabledReason: null,
+        disabledAt: null,
+        consecutiveFailures: 0,
+        createdAt: '2026-03-08T09:00:00.000Z',
+        updatedAt: '2026-03-08T09:00:00.000Z',
+      }] }] });
+const DeliveryList = z
+  .object({ data: z.array(Delivery), nextCursor: z.string().nullable() })
+  .meta({ id: 'WebhookDeliveryList', examples: [{ data: [{
+        id: '9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+        endpointId: '3b0c6a58-9f1e-4d2a-8b7c-5e4f3a2b1c0d',
+        eventId: '5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11',
+        eventType: 'post.published',
+        eventTime: '2026-03-08T14:00:01.000Z',
+        status: 'succeeded',
+        attempts: 1,
+        nextAttemptAt: null,
+        lastError: null,
+        createdAt: '2026-03-08T14:00:01.120Z',
+        completedAt: '2026-03-08T14:00:01.180Z',
+      }], nextCursor: null }] });
 
 const DeliveryListQuery = z.object({
   status: z.enum(['pending', 'succeeded', 'failed']).optional(),
@@ -196,6 +296,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'createWebhookEndpoint',
         summary: 'Register a webhook endpoint',
         description: `The answer shows the signing secret once. ${RETRY_NOTE}`,
         body: z.object({
@@ -204,7 +305,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
           eventTypes: EventTypes.optional(),
           secret: Secret.optional(),
         }),
-        response: { 201: EndpointWithSecret, ...problemResponses(400, 401, 403, 422) },
+        response: {
+          201: jsonResponse(EndpointWithSecret, 'Registered; the secret is shown here only', locationHeader('Where the endpoint is read: /v1/webhooks/endpoints/{endpointId}')),
+          422: problemResponse(422, 'The target resolves to a private, loopback or link-local address (`webhook-target-not-allowed`)'),
+        },
       },
     },
     async (request, reply) => {
@@ -230,7 +334,15 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
 
   fastify.get(
     '/webhooks/endpoints',
-    { schema: { tags: ['webhooks'], summary: "Your organisation's webhook endpoints", response: { 200: z.object({ data: z.array(Endpoint) }), ...problemResponses(401, 403) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        operationId: 'listWebhookEndpoints',
+        summary: "Your organisation's webhook endpoints",
+        description: 'Every endpoint your organisation registered, oldest first, enabled or not (a disabled one says why).',
+        response: { 200: jsonResponse(EndpointList, 'The endpoints') },
+      },
+    },
     async (request) => {
       const rows = await asCaller(callerOf(request), (connection) => createWebhooksRepository(connection).listEndpoints());
       return { data: rows.map(toEndpoint) };
@@ -239,7 +351,16 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
 
   fastify.get(
     '/webhooks/endpoints/:endpointId',
-    { schema: { tags: ['webhooks'], summary: 'One webhook endpoint', params: EndpointIdParams, response: { 200: Endpoint, ...problemResponses(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        operationId: 'getWebhookEndpoint',
+        summary: 'One webhook endpoint',
+        description: 'The endpoint as registered, whether it is enabled, and its current failure streak; never its secret.',
+        params: EndpointIdParams,
+        response: { 200: jsonResponse(Endpoint, 'The endpoint'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
+      },
+    },
     async (request) => {
       const row = await asCaller(callerOf(request), (connection) => createWebhooksRepository(connection).findEndpoint(request.params.endpointId));
       if (!row) throw endpointNotFound();
@@ -252,6 +373,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'updateWebhookEndpoint',
         summary: 'Change a webhook endpoint, or enable it again',
         description: '`enabled: true` on a disabled endpoint clears its failure streak; its pending deliveries resume.',
         params: EndpointIdParams,
@@ -263,7 +385,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
             enabled: z.boolean().optional(),
           })
           .strict(),
-        response: { 200: Endpoint, ...problemResponses(400, 401, 403, 404, 422) },
+        response: {
+          200: jsonResponse(Endpoint, 'The endpoint as changed'),
+          404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation'),
+          422: problemResponse(422, 'The target resolves to a private, loopback or link-local address (`webhook-target-not-allowed`)'),
+        },
       },
     },
     async (request) => {
@@ -289,11 +415,12 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'rotateWebhookSecret',
         summary: 'Replace the signing secret',
         description: 'Takes effect for the next attempt; the answer shows the new secret once.',
         params: EndpointIdParams,
         body: z.object({ secret: Secret.optional() }).optional(),
-        response: { 200: EndpointWithSecret, ...problemResponses(400, 401, 403, 404) },
+        response: { 200: jsonResponse(EndpointWithSecret, 'The endpoint with its new secret, shown here only'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
       },
     },
     async (request) => {
@@ -312,15 +439,17 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'deleteWebhookEndpoint',
         summary: 'Remove a webhook endpoint and its delivery log',
+        description: 'Nothing more is delivered to it; pending deliveries and the log go with it. Answers the endpoint as it was.',
         params: EndpointIdParams,
-        response: { 204: z.null().describe('Removed'), ...problemResponses(400, 401, 403, 404) },
+        response: { 200: jsonResponse(Endpoint, 'Removed: the endpoint as it was'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const deleted = await asCaller(callerOf(request), (connection) => createWebhooksRepository(connection).deleteEndpoint(request.params.endpointId));
       if (!deleted) throw endpointNotFound();
-      return reply.code(204).send(null);
+      return toEndpoint(deleted);
     },
   );
 
@@ -329,10 +458,12 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'listWebhookDeliveries',
         summary: "An endpoint's deliveries, newest first",
+        description: 'One delivery per event the endpoint was sent (or is still to be sent), with its state; page on with `cursor`.',
         params: EndpointIdParams,
         querystring: DeliveryListQuery,
-        response: { 200: z.object({ data: z.array(Delivery), nextCursor: z.string().nullable() }), ...problemResponses(400, 401, 403, 404) },
+        response: { 200: jsonResponse(DeliveryList, 'A page of deliveries'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
       },
     },
     async (request) => {
@@ -354,9 +485,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'getWebhookDelivery',
         summary: 'One delivery with every attempt',
+        description: 'The body as sent and the log of every attempt: when, how long, what the endpoint answered (first 1 KiB), why it failed.',
         params: DeliveryIdParams,
-        response: { 200: DeliveryWithAttempts, ...problemResponses(400, 401, 403, 404) },
+        response: { 200: jsonResponse(DeliveryWithAttempts, 'The delivery and its attempts'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
       },
     },
     async (request) => {
@@ -376,10 +509,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'redeliverWebhook',
         summary: 'Send a delivery again now',
         description: 'One more attempt, logged as `manual`, whatever became of the delivery; the same `webhook-id`, a fresh signature.',
         params: DeliveryIdParams,
-        response: { 202: Delivery, ...problemResponses(400, 401, 403, 404) },
+        response: {
+          202: jsonResponse(Delivery, 'Due now; follow the Location for its outcome', locationHeader('Where the delivery is read: /v1/webhooks/endpoints/{endpointId}/deliveries/{deliveryId}')),
+          404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation'),
+        },
       },
     },
     async (request, reply) => {
@@ -387,7 +524,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
       const row = await asCaller(callerOf(request), (connection) => createWebhooksRepository(connection).requestRedelivery(endpointId, deliveryId));
       if (!row) throw deliveryNotFound();
       fastify.webhookDeliveries.wake();
-      return reply.code(202).send(toDelivery(row));
+      return reply.code(202).header('location', `/v1/webhooks/endpoints/${endpointId}/deliveries/${deliveryId}`).send(toDelivery(row));
     },
   );
 };
