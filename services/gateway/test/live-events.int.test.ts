@@ -168,6 +168,11 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       expect(unknown.headers['content-type']).toContain('application/problem+json');
       expect(unknown.json()).toMatchObject({ status: 400, detail: expect.stringContaining('post.exploded') });
       expect((await gateway.inject({ method: 'GET', url: '/v1/events' })).statusCode).toBe(401);
+      for (const query of ['?types=', '?types=post.published&limit=0']) {
+        expect((await api(alice, 'GET', `/v1/events${query}`)).statusCode, query).toBe(400);
+      }
+      const badResume = await gateway.inject({ method: 'GET', url: '/v1/events', headers: { authorization: alice.authorization, 'last-event-id': 'not-an-event-id' } });
+      expect(badResume.statusCode).toBe(400);
       const json = await gateway.inject({ method: 'GET', url: '/v1/events', headers: { authorization: alice.authorization, accept: 'application/json' } });
       expect(json.statusCode).toBe(406);
     });

@@ -47,14 +47,16 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
           `gateway instance holds your organisation's last ${options.replaySize} events for ${options.replayMs / 60_000} min. ` +
           `Beyond that, the stream starts with a \`${REPLAY_UNAVAILABLE}\` message: read the current state from the REST API. ` +
           'Events come at least once: skip an id you have seen.',
-        querystring: z.object({
+        querystring: z.strictObject({
           types: z
             .string()
+            .min(1)
             .max(2000)
             .optional()
             .describe('Comma-separated event types (`post.published`) or prefixes (`post.*`); absent: every type'),
         }),
-        headers: z.looseObject({ 'last-event-id': z.string().max(200).optional() }),
+        // The ids this stream hands out are CloudEvent ids, which Postwire makes UUIDs.
+        headers: z.looseObject({ 'last-event-id': z.uuid().optional().describe('The `id` of the last message received, to resume after it') }),
         response: {
           200: {
             description: 'The event stream',
