@@ -218,6 +218,8 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       const attempts = [
         { url: 'ftp://example.com/hook' },
         { url: 'https://user:pass@example.com/hook' },
+        { url: '💥' },
+        { url: 'ｆｕｌｌｗｉｄｔｈ' },
         { url: 'https://example.com/hook', eventTypes: ['post.exploded'] },
         { url: 'https://example.com/hook', secret: 'whsec_tooshort' },
       ];

@@ -24,7 +24,11 @@ export type WebhookRouteOptions = {
 const EndpointUrl = z
   .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
   .max(2048)
-  .refine((value) => !new URL(value).username && !new URL(value).password, 'a webhook URL carries no credentials')
+  // A refinement runs on what failed the URL check too: it must not throw on text that is no URL.
+  .refine((value) => {
+    const url = URL.parse(value);
+    return url === null || (!url.username && !url.password);
+  }, 'a webhook URL carries no credentials')
   .describe('Where deliveries are POSTed (http or https; no credentials in the URL)');
 
 const EventTypes = z
