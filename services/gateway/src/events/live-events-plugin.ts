@@ -74,8 +74,11 @@ export const liveEventsPlugin = fp(
       if (!hasJoined) throw new Error('live event consumers have not joined their groups yet');
     });
     fastify.decorate('liveEvents', { hub, joined });
+    // Started, not awaited: joining a group can take long on a busy cluster, and /readyz says when it has.
     fastify.addHook('onReady', async () => {
-      await Promise.all(consumers.map((consumer) => consumer.start()));
+      for (const consumer of consumers) {
+        consumer.start().catch((error: unknown) => fastify.log.error({ error: describeError(error) }, '%s consumer did not start', 'live event'));
+      }
     });
     fastify.addHook('onClose', async () => {
       await Promise.all(consumers.map((consumer) => consumer.stop()));

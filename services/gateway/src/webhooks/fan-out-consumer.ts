@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type TopicContract, accountEvents, createEventReader, postEvents } from '@postwire/contracts';
-import { type ConsumedEvent, type EventConsumer, createEventConsumer } from '@postwire/kafka';
+import { type ConsumedEvent, type EventConsumer, createEventConsumer, describeError } from '@postwire/kafka';
 import { createDeliveryQueries } from '../db/delivery-queries.ts';
 import { publicPayload } from '../domain/live-events.ts';
 
@@ -85,8 +85,11 @@ export const fanOutConsumerPlugin = fp(
       if (!hasJoined) throw new Error('webhook fan-out consumers have not joined their groups yet');
     });
     fastify.decorate('webhookFanOut', { joined });
+    // Started, not awaited: joining a group can take long on a busy cluster, and /readyz says when it has.
     fastify.addHook('onReady', async () => {
-      await Promise.all(consumers.map((consumer) => consumer.start()));
+      for (const consumer of consumers) {
+        consumer.start().catch((error: unknown) => fastify.log.error({ error: describeError(error) }, '%s consumer did not start', 'webhook fan-out'));
+      }
     });
     fastify.addHook('onClose', async () => {
       await Promise.all(consumers.map((consumer) => consumer.stop()));
