@@ -8,12 +8,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { connectionUrlForRole, createDatabasePool, migrateAll, prepareDatabase, serviceRoles, withCallerClaims } from '@postwire/db';
+import { databaseUrl, dropDatabase } from '@postwire/testing/processes';
 import { createAccountReads } from '../src/db/read-queries.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 50);
 const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
 
 const name = `pw_bench_rls_${randomBytes(3).toString('hex')}`;
 const adminUrl = databaseUrl(SERVER, name);
@@ -67,7 +67,4 @@ await measure('read as the owner, no RLS, 5 rows', () => read(ownerPool));
 await pool.end();
 await ownerPool.end();
 await admin.end();
-const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
-await maintenance.connect();
-await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-await maintenance.end();
+await dropDatabase(SERVER, name);

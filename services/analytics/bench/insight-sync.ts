@@ -7,16 +7,14 @@
 //
 //   npm run bench -w @postwire/analytics
 //   BENCH_POSTS=10000 BENCH_ACCOUNTS=100 BENCH_LATENCY_MS=100 BENCH_CONCURRENCY=64 BENCH_TARGET_PERCENT=90 node bench/insight-sync.ts
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { createTokenCipher } from '@postwire/crypto';
 import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
 import { createGraphClient, graphEnvironment } from '@postwire/graph';
+import { databaseUrl, dropDatabase, freePort, startNode, stopChild, waitForHealthy } from '@postwire/testing/processes';
 import { accountTokenContext } from '../src/service.ts';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 10_000);
@@ -27,44 +25,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const TARGET_PERCENT = Number(process.env.BENCH_TARGET_PERCENT ?? 90);
 const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-
-const children: ChildProcess[] = [];
-const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
-}
-
-async function waitFor(url: string, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt += 1) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what} did not start`);
-}
-
-function start(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(entry, import.meta.url))], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-}
 
 async function control(base: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
   const answer = await fetch(`${base}/_sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -104,14 +64,14 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 // --- the sandbox ---------------------------------------------------------------------------------------
 const sandboxPort = await freePort();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-start('../../../infra/meta-sandbox/src/server.ts', {
+startNode(new URL('../../../infra/meta-sandbox/src/server.ts', import.meta.url), {
   META_SANDBOX_PORT: String(sandboxPort),
   META_SANDBOX_LOG_LEVEL: 'warn',
   META_SANDBOX_APP_CALL_BUDGET: '1000000000',
   META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
   META_SANDBOX_IMAGE_PROCESSING_MS: '0',
 });
-await waitFor(`${sandboxUrl}/_sandbox/health`, 'the sandbox');
+await waitForHealthy(`${sandboxUrl}/_sandbox/health`, 'the sandbox');
 await control(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000_000, insightsDelayMs: 0 }, 'PATCH');
 
 // --- a database of its own ----------------------------------------------------------------------------
@@ -186,7 +146,7 @@ console.log(`${POSTS} posts over ${ACCOUNTS} accounts; budget ${budget} calls pe
 const port = await freePort();
 const analyticsUrl = `http://127.0.0.1:${port}`;
 const started = Date.now();
-const analytics = start('../src/server.ts', {
+const analytics = startNode(new URL('../src/server.ts', import.meta.url), {
   ...keyRing,
   ANALYTICS_PORT: String(port),
   ANALYTICS_DATABASE_URL: connectionUrlForRole(adminUrl, serviceRoles('analytics').app),
@@ -203,7 +163,7 @@ const analytics = start('../src/server.ts', {
   ANALYTICS_META_MAX_CALLS_PER_SECOND: '1000',
   ANALYTICS_USAGE_MAX_SLOW_DOWN_MS: '2000',
 });
-await waitFor(`${analyticsUrl}/healthz`, 'the analytics service');
+await waitForHealthy(`${analyticsUrl}/healthz`, 'the analytics service');
 let done = 0;
 let lastReport = 0;
 for (;;) {
@@ -232,10 +192,7 @@ console.log(`synced ${POSTS} posts (${snapshots} snapshots; ${outcomes.map((row)
 console.log(`peak usage seen: business use case ${businessPeak} %, app ${appPeak} % (limit 100 %); rate-limit errors: ${rateLimited}`);
 console.log(`Meta calls per post: ${(calls / POSTS).toFixed(2)}; time spent slowed down by usage: ${seconds(slowedSeconds * 1000)} (summed over ${CONCURRENCY} lanes)`);
 
-await stop(analytics);
+await stopChild(analytics);
 await admin.end();
-const cleanup = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
-await cleanup.connect();
-await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-await cleanup.end();
+await dropDatabase(SERVER, name);
 process.exit(0);

@@ -10,18 +10,16 @@
 //
 // BENCH_PROFILE names a directory: the gateway, the accounts service and the publisher then run with --cpu-prof and leave
 // their .cpuprofile files there when the run ends (open them in Chrome DevTools or speedscope).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { signDevelopmentToken } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { columnContext, createTokenCipher } from '@postwire/crypto';
 import { GATEWAY_ROLE, connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+import { ExitedError, cpuMs, databaseUrl, dropDatabase, freePort, killAll, startNode, stopAll, waitForHealthy } from '@postwire/testing/processes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -35,43 +33,10 @@ const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
 // Half the issue's targets (2,000 POST/s and 5,000 GET/s): p99 must stay under 50 ms there.
 const HALF_TARGET = { get: 2_500, post: 1_000 };
 
-const children: ChildProcess[] = [];
-const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
-}
-
-class ExitedError extends Error {}
-
-async function waitFor(url: string, what: string, child?: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt += 1) {
-    if (child && child.exitCode !== null) throw new ExitedError(`${what} exited while starting`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what} did not start`);
-}
-
 const processNames = new Map<ChildProcess, string>();
 function start(entry: string, env: Record<string, string>, profile: boolean, label = entry): ChildProcess {
   const flags = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...flags, fileURLToPath(new URL(entry, import.meta.url))], {
-    env: { ...process.env, ...env },
-    // Log lines are written (the cost being measured) but not kept.
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
+  const child = startNode(new URL(entry, import.meta.url), env, flags);
   processNames.set(child, label);
   return child;
 }
@@ -84,36 +49,14 @@ async function startReady(entry: string, env: Record<string, string>, label: str
   for (let attempt = 1; ; attempt += 1) {
     const child = start(entry, env, true, label);
     try {
-      await waitFor(readyUrl, label, child);
+      await waitForHealthy(readyUrl, label, { child });
       return;
     } catch (error) {
       if (!(error instanceof ExitedError) || attempt === 3) throw error;
-      children.splice(children.indexOf(child), 1);
+      processNames.delete(child);
       console.log(`${label} exited while starting; starting it again`);
     }
   }
-}
-
-// CPU time (user + system, ms) a process has used, from /proc: what each request costs each process, however
-// busy the machine is with other work (wall-clock throughput on a shared 2-core machine says less).
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-function cpuMsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    // After the command name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  // SIGINT lets Node write its CPU profile on the way out (close-with-grace then exits cleanly).
-  child.kill('SIGINT');
-  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
 }
 
 // --- a database of its own: one organisation, its member, a few connected accounts ------------------------
@@ -188,7 +131,7 @@ try {
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   start('./bare-server.ts', { BARE_PORT: String(barePort), BARE_USER_ID: userId, BARE_ORGANISATION_ID: organisationId }, false, 'bare');
   await Promise.all([
-    waitFor(`${bareUrl}/healthz`, 'the bare server'),
+    waitForHealthy(`${bareUrl}/healthz`, 'the bare server'),
     startReady(
       '../../accounts/src/server.ts',
       {
@@ -248,8 +191,8 @@ try {
   }
   function cpuSnapshot(postgres: readonly number[]): Map<string, number> {
     const snapshot = new Map<string, number>();
-    for (const child of children) snapshot.set(processNames.get(child) ?? '?', cpuMsOf(child.pid));
-    snapshot.set('postgres', postgres.reduce((sum, pid) => sum + cpuMsOf(pid), 0));
+    for (const [child, label] of processNames) snapshot.set(label, cpuMs(child.pid));
+    snapshot.set('postgres', postgres.reduce((sum, pid) => sum + cpuMs(pid), 0));
     const own = process.cpuUsage();
     snapshot.set('autocannon', (own.user + own.system) / 1000);
     return snapshot;
@@ -319,14 +262,12 @@ try {
       console.log(`measured ${target.name} at ${rated.at(-1)?.rate} req/s`);
     }
   }
-  await Promise.all(children.map(stop));
+  // SIGINT lets Node write its CPU profile on the way out (close-with-grace then exits cleanly).
+  await stopAll('SIGINT');
 } finally {
-  children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
+  killAll();
   await admin.end();
-  const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
-  await maintenance.connect();
-  await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await maintenance.end();
+  await dropDatabase(SERVER, name);
 }
 
 const bareFigures = figures.find((entry) => entry.name === 'bare Fastify, same JSON');

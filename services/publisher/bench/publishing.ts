@@ -5,17 +5,15 @@
 //
 //   node bench/publishing.ts
 //   BENCH_POSTS=10000 BENCH_ACCOUNTS=1000 BENCH_LATENCY_MS=100 BENCH_CONCURRENCY=128 BENCH_INSTANCES=1,2 BENCH_LONE=20
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { columnContext, createTokenCipher } from '@postwire/crypto';
 import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+import { cpuMs, cpuMsByCommand, databaseUrl, dropDatabase, freePort, startNode, stopAll, stopChild, waitForHealthy } from '@postwire/testing/processes';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 10_000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
@@ -26,80 +24,17 @@ const LONE_RUNS = Number(process.env.BENCH_LONE ?? 20);
 const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 
-const children: ChildProcess[] = [];
-const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
-}
-
-async function waitFor(url: string, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what} did not start`);
-}
-
-function start(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(entry, import.meta.url))], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-}
-
 async function control(base: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
   const answer = await fetch(`${base}/_sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!answer.ok) throw new Error(`sandbox ${path}: ${answer.status} ${await answer.text()}`);
   return answer.json();
 }
 
-// CPU time (user + system) processes have used, from /proc: what bounds a run on a small machine.
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-function cpuMsByCommand(command: string): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) total += cpuMs(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 type CpuSample = Record<'publisher' | 'sandbox' | 'postgres' | 'kafka', number>;
 function cpuSample(publishers: readonly ChildProcess[]): CpuSample {
   return {
-    publisher: publishers.reduce((sum, child) => sum + (child.pid === undefined ? 0 : cpuMs(child.pid)), 0),
-    sandbox: sandbox.pid === undefined ? 0 : cpuMs(sandbox.pid),
+    publisher: publishers.reduce((sum, child) => sum + cpuMs(child.pid), 0),
+    sandbox: cpuMs(sandbox.pid),
     postgres: cpuMsByCommand('postgres'),
     kafka: cpuMsByCommand('java'),
   };
@@ -111,7 +46,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 // --- the sandbox, with every Graph call answered after LATENCY_MS ---------------------------------------
 const sandboxPort = await freePort();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-const sandbox = start('../../../infra/meta-sandbox/src/server.ts', {
+const sandbox = startNode(new URL('../../../infra/meta-sandbox/src/server.ts', import.meta.url), {
   META_SANDBOX_PORT: String(sandboxPort),
   META_SANDBOX_LOG_LEVEL: 'warn',
   META_SANDBOX_SEED: 'true',
@@ -119,7 +54,7 @@ const sandbox = start('../../../infra/meta-sandbox/src/server.ts', {
   META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
   META_SANDBOX_IMAGE_PROCESSING_MS: '0',
 });
-await waitFor(`${sandboxUrl}/_sandbox/health`, 'the sandbox');
+await waitForHealthy(`${sandboxUrl}/_sandbox/health`, 'the sandbox', { timeoutMs: 30_000 });
 await control(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000 }, 'PATCH');
 await control(sandboxUrl, '/reset', { seed: true });
 
@@ -230,7 +165,7 @@ let callsPerPost = NaN;
 for (const instances of INSTANCES) {
   await admin.query('TRUNCATE publisher.social_media_posts CASCADE');
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
-  const publishers = Array.from({ length: instances }, () => start('../src/server.ts', publisherEnvironment(prefix)));
+  const publishers = Array.from({ length: instances }, () => startNode(new URL('../src/server.ts', import.meta.url), publisherEnvironment(prefix)));
   await sleep(3_000);
   const callsBefore = await countCalls();
   const dueAt = new Date(Date.now() + 2_000);
@@ -250,7 +185,7 @@ for (const instances of INSTANCES) {
   const finished = await counts();
   const measured = await lags();
   callsPerPost = ((await countCalls()) - callsBefore) / POSTS;
-  await Promise.all(publishers.map(stop));
+  await Promise.all(publishers.map((publisher) => stopChild(publisher)));
   const total = measured.lastPublished - dueAt.getTime();
   results.push(
     `${instances} instance(s): all ${measured.count} published (${finished.failed ?? 0} failed) in ${seconds(total)}; ` +
@@ -275,7 +210,7 @@ function ideal(instances: number): number {
 // --- a lone post on an idle system ------------------------------------------------------------------------
 await admin.query('TRUNCATE publisher.social_media_posts CASCADE');
 const prefix = `bench-${randomBytes(3).toString('hex')}.`;
-const lone = start('../src/server.ts', publisherEnvironment(prefix));
+const lone = startNode(new URL('../src/server.ts', import.meta.url), publisherEnvironment(prefix));
 await sleep(3_000);
 const loneLags: number[] = [];
 for (let run = 0; run < LONE_RUNS; run += 1) {
@@ -291,7 +226,7 @@ for (let run = 0; run < LONE_RUNS; run += 1) {
     await sleep(20);
   }
 }
-await stop(lone);
+await stopChild(lone);
 loneLags.sort((a, b) => a - b);
 
 console.log('\nPublishing benchmark');
@@ -304,8 +239,5 @@ console.log(
     `(the post's own ${callsPerPost.toFixed(0)} calls take ${seconds(callsPerPost * LATENCY_MS)} of it)`,
 );
 await admin.end();
-await Promise.all(children.map(stop));
-const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
-await maintenance.connect();
-await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-await maintenance.end();
+await stopAll();
+await dropDatabase(SERVER, name);
