@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '@postwire/config';
 import { buildSandbox, optionsFromConfig, sandboxConfigSchema, type BuiltSandbox } from '@postwire/meta-sandbox';
 import { createGraphClient, graphEnvironment, type GraphClient, type GraphClientDependencies } from '../src/index.ts';
@@ -19,6 +20,31 @@ export async function startSandbox(): Promise<BuiltSandbox & { baseUrl: string }
   const sandbox = await buildSandbox({ ...optionsFromConfig(loadConfig(sandboxConfigSchema, {})), listen: true });
   if (sandbox.baseUrl === undefined) throw new Error('the sandbox did not listen');
   return { ...sandbox, baseUrl: sandbox.baseUrl };
+}
+
+/** What a suite's tests use, set afresh before each test by useSandbox. */
+export type SandboxSuite = { baseUrl: string; graph: GraphClient; pageToken: string };
+
+/**
+ * One sandbox for the file, reset before each test (then given `settings`), with a fresh client and a Page token
+ * of Alice's on the bakery Page with `scopes`: the setup of the suites that are about one Graph feature, not login.
+ */
+export function useSandbox(options: { scopes: string[]; settings?: Record<string, unknown> }): SandboxSuite {
+  let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
+  // Filled by the hooks below before any test reads it.
+  const suite = {} as SandboxSuite;
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    suite.baseUrl = sandbox.baseUrl;
+  });
+  afterAll(() => sandbox?.close());
+  beforeEach(async () => {
+    await control(suite.baseUrl, 'POST', '/reset', {});
+    if (options.settings) await control(suite.baseUrl, 'PATCH', '/settings', options.settings);
+    suite.graph = clientFor(suite.baseUrl);
+    suite.pageToken = await mintToken(suite.baseUrl, { kind: 'facebook-page', subjectId: ALICE, pageId: BAKERY_PAGE, scopes: options.scopes });
+  });
+  return suite;
 }
 
 /** A client configured exactly as a service would be without Meta credentials: everything goes to the sandbox. */
