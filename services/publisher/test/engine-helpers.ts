@@ -1,26 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { loadConfig } from '@postwire/config';
 import { postEvents } from '@postwire/contracts';
 import { type TokenCipher, createTokenCipher } from '@postwire/crypto';
-import { loggerOptions } from '@postwire/service-kit';
 import {
   type Observed,
   type TestDatabase,
   type TopicObserver,
-  createLogCapture,
   createTestDatabase,
   eventually,
-  kafkaTestEnvironment,
   observeTopic,
   sandboxControl,
   startMetaSandbox,
-  uniqueName,
 } from '@postwire/testing';
-import app from '../src/app.ts';
-import { type PublisherConfig, configSchema } from '../src/config.ts';
 import { accountTokenContext } from '../src/db/accounts-projection.ts';
+import { publisherEnvironment } from './publisher-app.ts';
 
 // The sandbox's dev seed (infra/meta-sandbox/README.md).
 export const ALICE = '1000900000000101';
@@ -32,21 +25,9 @@ export const PUBLISHING_SCOPES = ['pages_show_list', 'pages_read_engagement', 'p
 
 export type Sandbox = Awaited<ReturnType<typeof startMetaSandbox>>;
 
-/** The publisher's environment in tests: its own database, the harness's Kafka, Meta through the sandbox, fast timers. */
+/** The publisher's environment in the engine's tests: fast timers. */
 export function engineEnvironment(database: TestDatabase, sandboxUrl: string, keys: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    PUBLISHER_DATABASE_URL: database.urlFor('publisher', 'app'),
-    PUBLISHER_WORKER_DATABASE_URL: database.urlFor('publisher', 'worker'),
-    ...kafkaTestEnvironment(),
-    TOKEN_ENCRYPTION_KEYS: keys,
-    TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
-    JWT_SECRET: 'publisher-engine-test-secret-32-characters',
-    // The sandbox's media host is plain http on 127.0.0.1.
-    PUBLISHER_MEDIA_ALLOW_HTTP: 'true',
-    PUBLISHER_MEDIA_ALLOW_PRIVATE: 'true',
-    META_SANDBOX_URL: sandboxUrl,
-    GRAPH_RETRY_BASE_DELAY_MS: '10',
-    GRAPH_RETRY_MAX_DELAY_MS: '50',
+  return publisherEnvironment(database, sandboxUrl, keys, {
     GRAPH_TIMEOUT_MS: '3000',
     PUBLISHER_CLAIM_INTERVAL_MS: '50',
     PUBLISHER_CONTAINER_POLL_FIRST_MS: '50',
@@ -58,20 +39,7 @@ export function engineEnvironment(database: TestDatabase, sandboxUrl: string, ke
     PUBLISHER_RATE_LIMIT_WAIT_MS: '200',
     PUBLISHER_CLAIM_LEASE_MS: '3000',
     ...overrides,
-  };
-}
-
-/** The publisher app as production builds it (engine running), its log lines kept. */
-export async function buildPublisher(environment: Record<string, string>): Promise<{ app: FastifyInstance; config: PublisherConfig; logLines: string[] }> {
-  const config = loadConfig(configSchema, environment);
-  const { stream, lines: logLines } = createLogCapture();
-  const logger = loggerOptions({ service: 'publisher', level: 'debug' });
-  const instance = Fastify({ logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
-  // Consumer groups of its own: other suites on the broker run publisher apps too.
-  const groups = { postRequests: { groupId: uniqueName('engine-requests'), fromBeginning: false }, accountEvents: { groupId: uniqueName('engine-accounts'), fromBeginning: false } };
-  await instance.register(app, { config, consumers: groups });
-  await instance.ready();
-  return { app: instance, config, logLines };
+  });
 }
 
 export type PostInput = {
@@ -280,3 +248,4 @@ export type World = Awaited<ReturnType<typeof createWorld>>;
 
 export const typesOf = (events: readonly Observed[]) => events.map((event) => event.headers.ce_type);
 export { eventually, sandboxControl };
+export { buildPublisher } from './publisher-app.ts';

@@ -17,7 +17,7 @@ import { type GraphClient, createGraphClient } from '@postwire/graph';
 import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { type TestDatabase, type TopicObserver, addMember, createTestDatabase, eventually, observeTopic, sandboxControl, startMetaSandbox } from '@postwire/testing';
 import { accountTokenContext } from '../src/db/accounts-projection.ts';
-import { buildPublisher, intakeEnvironment } from './intake-helpers.ts';
+import { buildPublisher, intakeEnvironment } from './publisher-app.ts';
 
 // The sandbox's dev seed (infra/meta-sandbox/README.md).
 const ALICE = '1000900000000101';
@@ -51,7 +51,7 @@ describe('publisher intake: post requests and account events through Kafka', () 
     await admin.connect();
     sandbox = await startMetaSandbox();
     await sandboxControl(sandbox.baseUrl, 'PATCH', '/settings', { imageProcessingMs: 0 });
-    const built = await buildPublisher(intakeEnvironment(database, sandbox.baseUrl));
+    const built = await buildPublisher(intakeEnvironment(database, sandbox.baseUrl), { awaitConsumers: true });
     publisher = built.app;
     logLines = built.logLines;
     cipher = createTokenCipher(built.config.keyRing);
