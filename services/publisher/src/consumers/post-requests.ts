@@ -164,6 +164,34 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
   }
 
   /** post.drafted, or post.scheduled with content: a new post, or the same idempotent request again. */
+  /**
+   * The plan of a request that queues a post as it stands (schedule, publish now, retry): `command` allowed from
+   * its status, its content valid for `intent` at the time `at` gives, its media answering; `queue` writes it.
+   */
+  function queueAsItStands(
+    command: PostCommand,
+    intent: Intent,
+    at: (now: Date) => Date,
+    queue: (posts: PostsRepository, postId: string, scheduledFor: Date) => Promise<void>,
+  ): (loaded: Loaded, now: Date) => Plan {
+    return ({ post, media, account }, now) => {
+      const refused = refusedTransition(post.status, command);
+      if (refused) return { ok: false, violations: [refused] };
+      const content = toContent(post, media);
+      const scheduledFor = at(now);
+      const violations = validated(content, account, intent, scheduledFor, now);
+      if (violations.length > 0) return { ok: false, violations };
+      return {
+        ok: true,
+        probe: content.media,
+        write: async (posts) => {
+          await queue(posts, post.id, scheduledFor);
+          return { status: 'queued', scheduledFor };
+        },
+      };
+    };
+  }
+
   async function create(
     event: Consumed<In, 'post.drafted' | 'post.scheduled'>,
     context: InboxContext<Out>,
@@ -251,21 +279,7 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
       const { data } = event;
       const scheduledFor = new Date(data.scheduledFor);
       if (data.content !== undefined) return create(event, context, data.content, scheduledFor, data.requestHash);
-      await onExisting(event, context, ({ post, media, account }, now) => {
-        const refused = refusedTransition(post.status, 'schedule');
-        if (refused) return { ok: false, violations: [refused] };
-        const content = toContent(post, media);
-        const violations = validated(content, account, 'queue', scheduledFor, now);
-        if (violations.length > 0) return { ok: false, violations };
-        return {
-          ok: true,
-          probe: content.media,
-          write: async (posts) => {
-            await posts.setStatus(post.id, 'queued', scheduledFor);
-            return { status: 'queued', scheduledFor };
-          },
-        };
-      });
+      await onExisting(event, context, queueAsItStands('schedule', 'queue', () => scheduledFor, (posts, postId, at) => posts.setStatus(postId, 'queued', at)));
     },
 
     async 'post.updated'(event, context) {
@@ -292,22 +306,8 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
     },
 
     async 'post.publish-requested'(event, context) {
-      await onExisting(event, context, ({ post, media, account }, now) => {
-        const refused = refusedTransition(post.status, 'publish-now');
-        if (refused) return { ok: false, violations: [refused] };
-        const content = toContent(post, media);
-        const violations = validated(content, account, 'publish-now', now, now);
-        if (violations.length > 0) return { ok: false, violations };
-        return {
-          ok: true,
-          probe: content.media,
-          write: async (posts) => {
-            // Due now: the engine's next pass claims it like any due post, so a racing schedule publishes once.
-            await posts.setStatus(post.id, 'queued', now);
-            return { status: 'queued', scheduledFor: now };
-          },
-        };
-      });
+      // Due now: the engine's next pass claims it like any due post, so a racing schedule publishes once.
+      await onExisting(event, context, queueAsItStands('publish-now', 'publish-now', (now) => now, (posts, postId, at) => posts.setStatus(postId, 'queued', at)));
     },
 
     async 'post.cancelled'(event, context) {
@@ -327,21 +327,7 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
     },
 
     async 'post.retry-requested'(event, context) {
-      await onExisting(event, context, ({ post, media, account }, now) => {
-        const refused = refusedTransition(post.status, 'retry');
-        if (refused) return { ok: false, violations: [refused] };
-        const content = toContent(post, media);
-        const violations = validated(content, account, 'publish-now', now, now);
-        if (violations.length > 0) return { ok: false, violations };
-        return {
-          ok: true,
-          probe: content.media,
-          write: async (posts) => {
-            await posts.requeue(post.id, now);
-            return { status: 'queued', scheduledFor: now };
-          },
-        };
-      });
+      await onExisting(event, context, queueAsItStands('retry', 'publish-now', (now) => now, (posts, postId, at) => posts.requeue(postId, at)));
     },
 
     async 'post.delete-requested'(event, context) {
