@@ -1,8 +1,20 @@
 import type { accountEvents, analyticsEvents } from '@postwire/contracts';
 import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
-import type { InboxHandlers } from '@postwire/outbox';
-import { createAccountsProjection } from '../db/accounts-projection.ts';
+import type { Consumed, InboxHandlers } from '@postwire/outbox';
+import { type AccountProfile, createAccountsProjection } from '../db/accounts-projection.ts';
 import { accountTokenContext } from '../service.ts';
+
+/** The account as account.connected and account.updated both describe it, in the projection's terms. */
+function profileOf({ data, metadata }: Consumed<typeof accountEvents, 'account.connected' | 'account.updated'>): AccountProfile {
+  return {
+    id: data.socialAccountId,
+    organisationId: metadata.organisationId,
+    platform: data.platform,
+    accountType: data.accountType,
+    platformAccountId: data.platformAccountId,
+    pageId: data.pageId,
+  };
+}
 
 /**
  * `postwire.account-events.v1` -> the account projection the syncs read: the current token (decrypted with the
@@ -15,36 +27,14 @@ export function accountEventHandlers(cipher: TokenCipher): InboxHandlers<typeof 
     cipher.encrypt(cipher.decrypt(ciphertext, eventFieldContext(eventType, accountId, 'accessToken')), accountTokenContext(accountId));
   return {
     async 'account.connected'(event, { apply }) {
-      const { data } = event;
-      const token = reencrypt(data.accessToken, 'account.connected', data.socialAccountId);
+      const token = reencrypt(event.data.accessToken, 'account.connected', event.data.socialAccountId);
       await apply(async (connection) => {
-        await createAccountsProjection(connection).connect(
-          {
-            id: data.socialAccountId,
-            organisationId: event.metadata.organisationId,
-            platform: data.platform,
-            accountType: data.accountType,
-            platformAccountId: data.platformAccountId,
-            pageId: data.pageId,
-          },
-          token,
-        );
+        await createAccountsProjection(connection).connect(profileOf(event), token);
       });
     },
     async 'account.updated'(event, { apply }) {
-      const { data } = event;
       await apply(async (connection) => {
-        await createAccountsProjection(connection).update(
-          {
-            id: data.socialAccountId,
-            organisationId: event.metadata.organisationId,
-            platform: data.platform,
-            accountType: data.accountType,
-            platformAccountId: data.platformAccountId,
-            pageId: data.pageId,
-          },
-          data.status,
-        );
+        await createAccountsProjection(connection).update(profileOf(event), event.data.status);
       });
     },
     async 'account.token-refreshed'(event, { apply }) {

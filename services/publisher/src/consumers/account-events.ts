@@ -2,8 +2,8 @@ import type { EventOf, Platform, accountEvents, postEvents } from '@postwire/con
 import { type TokenCipher, eventFieldContext } from '@postwire/crypto';
 import type { DatabaseTransactionConnection } from '@postwire/db';
 import { NonRetryableError } from '@postwire/kafka';
-import type { Emit, InboxHandlers } from '@postwire/outbox';
-import { accountTokenContext, createAccountsProjection } from '../db/accounts-projection.ts';
+import type { Consumed, Emit, InboxHandlers } from '@postwire/outbox';
+import { type ConnectedAccount, accountTokenContext, createAccountsProjection } from '../db/accounts-projection.ts';
 import { createContentCounters } from '../db/content-counters.ts';
 import { createPostsRepository } from '../db/posts-repository.ts';
 
@@ -21,6 +21,21 @@ export function reconnectMessage(platform: Platform, why: 'expired' | 'disconnec
   const account = platform === 'instagram' ? 'Instagram account' : 'Facebook Page';
   const what = why === 'expired' ? `access to this ${account} expired or was revoked` : `this ${account} was disconnected`;
   return `The post was not published: ${what}. Reconnect the ${account}, then retry the post.`;
+}
+
+/** The account's profile as account.connected and account.updated both carry it, in the projection's terms. */
+function profileOf({ data, metadata }: Consumed<In, 'account.connected' | 'account.updated'>): Omit<ConnectedAccount, 'accessToken' | 'tokenExpiresAt'> {
+  return {
+    socialAccountId: data.socialAccountId,
+    organisationId: metadata.organisationId,
+    platform: data.platform,
+    accountType: data.accountType,
+    platformAccountId: data.platformAccountId,
+    pageId: data.pageId,
+    username: data.username,
+    capabilities: data.capabilities,
+    publishingLimit: data.publishingLimit ?? null,
+  };
 }
 
 /**
@@ -89,19 +104,7 @@ export function accountEventHandlers({ cipher, now = () => new Date() }: Account
       const accessToken = reencrypt(event.type, data.socialAccountId, data.accessToken);
       await apply(async (connection) => {
         const applied = await createAccountsProjection(connection).upsertConnected(
-          {
-            socialAccountId: data.socialAccountId,
-            organisationId: metadata.organisationId,
-            platform: data.platform,
-            accountType: data.accountType,
-            platformAccountId: data.platformAccountId,
-            pageId: data.pageId,
-            username: data.username,
-            capabilities: data.capabilities,
-            accessToken,
-            tokenExpiresAt: data.tokenExpiresAt === null ? null : new Date(data.tokenExpiresAt),
-            publishingLimit: data.publishingLimit ?? null,
-          },
+          { ...profileOf(event), accessToken, tokenExpiresAt: data.tokenExpiresAt === null ? null : new Date(data.tokenExpiresAt) },
           new Date(metadata.time),
         );
         logger.info({ socialAccountId: data.socialAccountId, applied }, applied ? 'account connected' : 'older account.connected ignored');
@@ -111,21 +114,7 @@ export function accountEventHandlers({ cipher, now = () => new Date() }: Account
     async 'account.updated'(event, { apply, logger }) {
       const { data, metadata } = event;
       await apply(async (connection) => {
-        const applied = await createAccountsProjection(connection).applyProfile(
-          {
-            socialAccountId: data.socialAccountId,
-            organisationId: metadata.organisationId,
-            platform: data.platform,
-            accountType: data.accountType,
-            platformAccountId: data.platformAccountId,
-            pageId: data.pageId,
-            username: data.username,
-            capabilities: data.capabilities,
-            publishingLimit: data.publishingLimit ?? null,
-            status: data.status,
-          },
-          new Date(metadata.time),
-        );
+        const applied = await createAccountsProjection(connection).applyProfile({ ...profileOf(event), status: data.status }, new Date(metadata.time));
         logger.info({ socialAccountId: data.socialAccountId, applied }, applied ? 'account updated' : 'account.updated ignored (unknown account or older event)');
       });
     },
