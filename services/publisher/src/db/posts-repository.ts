@@ -102,7 +102,8 @@ export type PostMediaRow = z.infer<typeof PostMediaRow>;
 
 export const MEDIA_COLUMNS = sql.fragment`post_id, position, media_type, url, thumbnail_url, alt_text, user_tags, cover_url, thumb_offset_ms`;
 
-export function toMediaItem(row: PostMediaRow): MediaItem {
+/** A media row in the contracts' shape (absent fields left out). */
+export function toMediaItem(row: Omit<PostMediaRow, 'post_id'>): MediaItem {
   return {
     position: row.position,
     mediaType: row.media_type,

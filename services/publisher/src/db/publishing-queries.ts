@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccountStatus, AccountType, FacebookFormat, type MediaItem, MediaItem as MediaItemSchema, Platform, PostStatus, PostType } from '@postwire/contracts';
 import { type CommonQueryMethods, sql } from '@postwire/db';
 import type { GraphErrorInfo } from '@postwire/graph';
+import { PostMediaRow, toMediaItem } from './posts-repository.ts';
 
 const posts = sql.identifier(['publisher', 'social_media_posts']);
 const media = sql.identifier(['publisher', 'post_media']);
@@ -12,16 +13,8 @@ const AccountId = z.object({ social_account_id: z.uuid() });
 const Id = z.object({ id: z.uuid() });
 const Count = z.object({ count: z.number() });
 
-const StoredMedia = z.object({
-  position: z.number(),
-  media_type: z.enum(['video', 'image']),
-  url: z.string(),
-  thumbnail_url: z.string().nullable(),
-  alt_text: z.string().nullable(),
-  user_tags: z.array(z.object({ username: z.string(), x: z.number().optional(), y: z.number().optional() })),
-  cover_url: z.string().nullable(),
-  thumb_offset_ms: z.number().nullable(),
-});
+// The media rows as the claim aggregates them (json_agg over post_media), without their post's id.
+const StoredMedia = PostMediaRow.omit({ post_id: true });
 
 /** A claimed post with everything its flow needs, its account's projection included. */
 export const ClaimedPost = z.object({
@@ -70,16 +63,7 @@ export function mediaOf(row: ClaimedPost): MediaItem[] {
     if (row.facebook_format === 'text' || row.facebook_format === 'link') return [];
     return [MediaItemSchema.parse({ position: 0, mediaType: row.content_type, url: row.content_url, ...(row.thumbnail_url === null ? {} : { thumbnailUrl: row.thumbnail_url }) })];
   }
-  return row.media.map((item) => ({
-    position: item.position,
-    mediaType: item.media_type,
-    url: item.url,
-    ...(item.thumbnail_url === null ? {} : { thumbnailUrl: item.thumbnail_url }),
-    ...(item.alt_text === null ? {} : { altText: item.alt_text }),
-    ...(item.user_tags.length === 0 ? {} : { userTags: item.user_tags }),
-    ...(item.cover_url === null ? {} : { coverUrl: item.cover_url }),
-    ...(item.thumb_offset_ms === null ? {} : { thumbOffsetMs: item.thumb_offset_ms }),
-  }));
+  return row.media.map(toMediaItem);
 }
 
 const Published = z.object({ id: z.uuid(), content_id: z.uuid().nullable(), published_at: z.number(), retry_count: z.number().nullable() });
