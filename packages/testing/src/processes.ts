@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrateAll, prepareDatabase } from '@postwire/db';
 
 const started: ChildProcess[] = [];
 // Whatever way the script ends, no child outlives it.
@@ -104,10 +105,44 @@ export function cpuMsByCommand(command: string): number {
 /** The URL of `database` on the server `server` points at. */
 export const databaseUrl = (server: string, database: string): string => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
 
+/** A database of the bench's own on `server`, every service's migrations applied; answers its owner URL. */
+export async function createBenchDatabase(server: string, database: string): Promise<string> {
+  const url = databaseUrl(server, database);
+  await prepareDatabase(url);
+  await migrateAll(url, 'up');
+  return url;
+}
+
 /** Drops a bench's database, whoever is still connected to it. */
 export async function dropDatabase(server: string, database: string): Promise<void> {
   const maintenance = new pg.Client({ connectionString: databaseUrl(server, 'postgres') });
   await maintenance.connect();
   await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
   await maintenance.end();
+}
+
+/**
+ * The Meta sandbox (infra/meta-sandbox) in a child process on a free port, its call budgets out of any run's reach
+ * and images processed at once; resolves once it answers.
+ */
+export async function startSandboxProcess(env: Record<string, string> = {}): Promise<{ readonly url: string; readonly child: ChildProcess }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = startNode(new URL('../../../infra/meta-sandbox/src/server.ts', import.meta.url), {
+    META_SANDBOX_PORT: String(port),
+    META_SANDBOX_LOG_LEVEL: 'warn',
+    META_SANDBOX_APP_CALL_BUDGET: '1000000000',
+    META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
+    META_SANDBOX_IMAGE_PROCESSING_MS: '0',
+    ...env,
+  });
+  await waitForHealthy(`${url}/_sandbox/health`, 'the sandbox', { child });
+  return { url, child };
+}
+
+/** A call to the sandbox's control API (/_sandbox/...), failing on any error answer. */
+export async function sandboxCall(base: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
+  const answer = await fetch(`${base}/_sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!answer.ok) throw new Error(`sandbox ${path}: ${answer.status} ${await answer.text()}`);
+  return answer.json();
 }

@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
-import { connectionUrlForRole, createDatabasePool, migrateAll, prepareDatabase, serviceRoles, withCallerClaims } from '@postwire/db';
-import { databaseUrl, dropDatabase } from '@postwire/testing/processes';
+import { connectionUrlForRole, createDatabasePool, serviceRoles, withCallerClaims } from '@postwire/db';
+import { createBenchDatabase, dropDatabase } from '@postwire/testing/processes';
 import { createAccountReads } from '../src/db/read-queries.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -16,9 +16,7 @@ const CALLERS = Number(process.env.BENCH_CALLERS ?? 50);
 const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 
 const name = `pw_bench_rls_${randomBytes(3).toString('hex')}`;
-const adminUrl = databaseUrl(SERVER, name);
-await prepareDatabase(adminUrl);
-await migrateAll(adminUrl, 'up');
+const adminUrl = await createBenchDatabase(SERVER, name);
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const organisationId = randomUUID();

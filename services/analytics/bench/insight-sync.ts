@@ -12,9 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { createTokenCipher } from '@postwire/crypto';
-import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+import { connectionUrlForRole, serviceRoles } from '@postwire/db';
 import { createGraphClient, graphEnvironment } from '@postwire/graph';
-import { databaseUrl, dropDatabase, freePort, startNode, stopChild, waitForHealthy } from '@postwire/testing/processes';
+import { createBenchDatabase, dropDatabase, freePort, sandboxCall, startNode, startSandboxProcess, stopChild, waitForHealthy } from '@postwire/testing/processes';
 import { accountTokenContext } from '../src/service.ts';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 10_000);
@@ -25,12 +25,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const TARGET_PERCENT = Number(process.env.BENCH_TARGET_PERCENT ?? 90);
 const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-
-async function control(base: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
-  const answer = await fetch(`${base}/_sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!answer.ok) throw new Error(`sandbox ${path}: ${answer.status} ${await answer.text()}`);
-  return answer.json();
-}
 
 async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -62,23 +56,12 @@ async function metric(base: string, name: string, labels: Record<string, string>
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 // --- the sandbox ---------------------------------------------------------------------------------------
-const sandboxPort = await freePort();
-const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-startNode(new URL('../../../infra/meta-sandbox/src/server.ts', import.meta.url), {
-  META_SANDBOX_PORT: String(sandboxPort),
-  META_SANDBOX_LOG_LEVEL: 'warn',
-  META_SANDBOX_APP_CALL_BUDGET: '1000000000',
-  META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
-  META_SANDBOX_IMAGE_PROCESSING_MS: '0',
-});
-await waitForHealthy(`${sandboxUrl}/_sandbox/health`, 'the sandbox');
-await control(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000_000, insightsDelayMs: 0 }, 'PATCH');
+const { url: sandboxUrl } = await startSandboxProcess();
+await sandboxCall(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000_000, insightsDelayMs: 0 }, 'PATCH');
 
 // --- a database of its own ----------------------------------------------------------------------------
 const name = `pw_bench_analytics_${randomBytes(3).toString('hex')}`;
-const adminUrl = databaseUrl(SERVER, name);
-await prepareDatabase(adminUrl);
-await migrateAll(adminUrl, 'up');
+const adminUrl = await createBenchDatabase(SERVER, name);
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const keyRing = { TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1' };
@@ -88,7 +71,7 @@ await admin.query('INSERT INTO public.organisations (id, name) VALUES ($1, $2)',
 
 console.log(`seeding ${ACCOUNTS} Instagram accounts and publishing ${POSTS} images in the sandbox...`);
 type Seeded = { users: { id: string; pages: { id: string; instagramAccountId?: string }[] }[] };
-const seeded = (await control(sandboxUrl, '/seed', {
+const seeded = (await sandboxCall(sandboxUrl, '/seed', {
   users: Array.from({ length: ACCOUNTS }, (_, index) => ({ name: `Bench User ${index}`, pages: [{ name: `Bench Page ${index}`, instagram: { username: `bench.${index}`, accountType: 'BUSINESS' } }] })),
 })) as Seeded;
 const accounts: { id: string; igId: string; pageId: string; token: string }[] = [];
@@ -96,7 +79,7 @@ for (const user of seeded.users) {
   const page = user.pages[0];
   const igId = page?.instagramAccountId;
   if (!page || !igId) throw new Error('the sandbox seeded no Instagram account');
-  const minted = (await control(sandboxUrl, '/tokens', { kind: 'facebook-page', subjectId: user.id, pageId: page.id, longLived: true })) as { access_token: string };
+  const minted = (await sandboxCall(sandboxUrl, '/tokens', { kind: 'facebook-page', subjectId: user.id, pageId: page.id, longLived: true })) as { access_token: string };
   const id = randomUUID();
   accounts.push({ id, igId, pageId: page.id, token: minted.access_token });
   await admin.query(
@@ -135,11 +118,11 @@ for (let offset = 0; offset < published.length; offset += 1_000) {
 
 // Insights have data an hour after publishing; each account's budget is sized so one call per post ends at
 // TARGET_PERCENT of it (publishing already spent two calls per post), past the 75 % where slowing down starts.
-await control(sandboxUrl, '/clock', { advanceHours: 2 });
+await sandboxCall(sandboxUrl, '/clock', { advanceHours: 2 });
 const perAccount = Math.ceil(POSTS / ACCOUNTS);
 const budget = Math.ceil((3 * perAccount * 100) / TARGET_PERCENT);
-await control(sandboxUrl, '/settings', { businessCallBudget: budget }, 'PATCH');
-await control(sandboxUrl, '/faults', { path: '^/v[0-9]', kind: 'latency', latencyMs: LATENCY_MS });
+await sandboxCall(sandboxUrl, '/settings', { businessCallBudget: budget }, 'PATCH');
+await sandboxCall(sandboxUrl, '/faults', { path: '^/v[0-9]', kind: 'latency', latencyMs: LATENCY_MS });
 console.log(`${POSTS} posts over ${ACCOUNTS} accounts; budget ${budget} calls per account per 24 h, ${2 * perAccount} spent publishing (${Math.round((200 * perAccount) / budget)} %); Graph latency ${LATENCY_MS} ms`);
 
 // --- one analytics instance ----------------------------------------------------------------------------

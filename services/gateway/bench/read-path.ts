@@ -18,8 +18,8 @@ import pg from 'pg';
 import { signDevelopmentToken } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { columnContext, createTokenCipher } from '@postwire/crypto';
-import { GATEWAY_ROLE, connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
-import { ExitedError, cpuMs, databaseUrl, dropDatabase, freePort, killAll, startNode, stopAll, waitForHealthy } from '@postwire/testing/processes';
+import { GATEWAY_ROLE, connectionUrlForRole, serviceRoles } from '@postwire/db';
+import { ExitedError, cpuMs, createBenchDatabase, dropDatabase, freePort, killAll, startNode, stopAll, waitForHealthy } from '@postwire/testing/processes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -61,9 +61,7 @@ async function startReady(entry: string, env: Record<string, string>, label: str
 
 // --- a database of its own: one organisation, its member, a few connected accounts ------------------------
 const name = `pw_bench_gateway_${randomBytes(3).toString('hex')}`;
-const adminUrl = databaseUrl(SERVER, name);
-await prepareDatabase(adminUrl);
-await migrateAll(adminUrl, 'up');
+const adminUrl = await createBenchDatabase(SERVER, name);
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 type Figures = {

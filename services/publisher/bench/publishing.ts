@@ -12,8 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { columnContext, createTokenCipher } from '@postwire/crypto';
-import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
-import { cpuMs, cpuMsByCommand, databaseUrl, dropDatabase, freePort, startNode, stopAll, stopChild, waitForHealthy } from '@postwire/testing/processes';
+import { connectionUrlForRole, serviceRoles } from '@postwire/db';
+import { cpuMs, cpuMsByCommand, createBenchDatabase, dropDatabase, sandboxCall, startNode, startSandboxProcess, stopAll, stopChild } from '@postwire/testing/processes';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 10_000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
@@ -23,12 +23,6 @@ const INSTANCES = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map(Number);
 const LONE_RUNS = Number(process.env.BENCH_LONE ?? 20);
 const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-
-async function control(base: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
-  const answer = await fetch(`${base}/_sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!answer.ok) throw new Error(`sandbox ${path}: ${answer.status} ${await answer.text()}`);
-  return answer.json();
-}
 
 type CpuSample = Record<'publisher' | 'sandbox' | 'postgres' | 'kafka', number>;
 function cpuSample(publishers: readonly ChildProcess[]): CpuSample {
@@ -44,25 +38,13 @@ const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sor
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 // --- the sandbox, with every Graph call answered after LATENCY_MS ---------------------------------------
-const sandboxPort = await freePort();
-const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-const sandbox = startNode(new URL('../../../infra/meta-sandbox/src/server.ts', import.meta.url), {
-  META_SANDBOX_PORT: String(sandboxPort),
-  META_SANDBOX_LOG_LEVEL: 'warn',
-  META_SANDBOX_SEED: 'true',
-  META_SANDBOX_APP_CALL_BUDGET: '1000000000',
-  META_SANDBOX_BUC_CALL_BUDGET: '1000000000',
-  META_SANDBOX_IMAGE_PROCESSING_MS: '0',
-});
-await waitForHealthy(`${sandboxUrl}/_sandbox/health`, 'the sandbox', { timeoutMs: 30_000 });
-await control(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000 }, 'PATCH');
-await control(sandboxUrl, '/reset', { seed: true });
+const { url: sandboxUrl, child: sandbox } = await startSandboxProcess({ META_SANDBOX_SEED: 'true' });
+await sandboxCall(sandboxUrl, '/settings', { containersPerDay: 1_000_000, publishQuota: 1_000 }, 'PATCH');
+await sandboxCall(sandboxUrl, '/reset', { seed: true });
 
 // --- a database of its own, with the accounts projected as account events would leave them ---------------
 const name = `pw_bench_publishing_${randomBytes(3).toString('hex')}`;
-const adminUrl = databaseUrl(SERVER, name);
-await prepareDatabase(adminUrl);
-await migrateAll(adminUrl, 'up');
+const adminUrl = await createBenchDatabase(SERVER, name);
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const keyRing = { TOKEN_ENCRYPTION_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'bench-1' };
@@ -75,7 +57,7 @@ await admin.query('INSERT INTO public.users (id, organisation_id, email) VALUES 
 
 console.log(`seeding ${ACCOUNTS} Instagram accounts in the sandbox and the publisher's projection...`);
 type Seeded = { users: { id: string; pages: { id: string; instagramAccountId?: string }[] }[] };
-const seeded = (await control(sandboxUrl, '/seed', {
+const seeded = (await sandboxCall(sandboxUrl, '/seed', {
   users: Array.from({ length: ACCOUNTS }, (_, index) => ({
     name: `Bench User ${index}`,
     pages: [{ name: `Bench Page ${index}`, instagram: { username: `bench.${index}`, accountType: 'BUSINESS' } }],
@@ -86,7 +68,7 @@ for (const user of seeded.users) {
   const page = user.pages[0];
   const igId = page?.instagramAccountId;
   if (!page || !igId) throw new Error('the sandbox seeded no Instagram account');
-  const minted = (await control(sandboxUrl, '/tokens', { kind: 'facebook-page', subjectId: user.id, pageId: page.id })) as { access_token: string };
+  const minted = (await sandboxCall(sandboxUrl, '/tokens', { kind: 'facebook-page', subjectId: user.id, pageId: page.id })) as { access_token: string };
   const id = randomUUID();
   accounts.push({ id, igId });
   await admin.query(
@@ -96,7 +78,7 @@ for (const user of seeded.users) {
     [id, organisationId, igId, page.id, `bench.${accounts.length}`, cipher.encrypt(minted.access_token, columnContext('publisher.accounts', id, 'access_token'))],
   );
 }
-await control(sandboxUrl, '/faults', { path: '^/v[0-9]', kind: 'latency', latencyMs: LATENCY_MS });
+await sandboxCall(sandboxUrl, '/faults', { path: '^/v[0-9]', kind: 'latency', latencyMs: LATENCY_MS });
 const graphCalls = async () => ((await (await fetch(`${sandboxUrl}/_sandbox/faults`)).json()) as { faults?: { hits: number }[] } | { hits: number }[]);
 async function countCalls(): Promise<number> {
   const listed = await graphCalls();
