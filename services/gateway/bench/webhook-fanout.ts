@@ -7,18 +7,17 @@
 //   node bench/webhook-fanout.ts
 //   BENCH_EVENTS=1000 BENCH_ENDPOINTS=10 BENCH_RATE=200 BENCH_INSTANCES=1 node bench/webhook-fanout.ts
 //   BENCH_RATE=0 (all events at once); BENCH_CPU_PROFILE=/tmp/dir writes each gateway's CPU profile there
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { signDevelopmentToken } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { type OutgoingEvent, postEvents } from '@postwire/contracts';
-import { connectionUrlForRole, migrateAll, prepareDatabase, serviceRoles } from '@postwire/db';
+import { connectionUrlForRole, serviceRoles } from '@postwire/db';
 import { type ServiceLogger, createEventProducer, createKafkaClient } from '@postwire/kafka';
+import { createBenchDatabase, dropDatabase, freePort, startNode, stopAll, stopChild, waitForHealthy } from '@postwire/testing/processes';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10);
@@ -28,24 +27,11 @@ const SERVER = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const JWT_SECRET = 'webhook-bench-shared-secret-32-characters';
 
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-const databaseUrl = (server: string, database: string) => Object.assign(new URL(server), { pathname: `/${database}` }).toString();
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // --- a database of its own ---------------------------------------------------------------------------
 const database = `pw_bench_webhooks_${randomBytes(4).toString('hex')}`;
-const adminUrl = databaseUrl(SERVER, database);
-await prepareDatabase(adminUrl);
-await migrateAll(adminUrl, 'up');
+const adminUrl = await createBenchDatabase(SERVER, database);
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const organisationId = randomUUID();
@@ -61,7 +47,8 @@ const seen = new Set<string>();
 let duplicates = 0;
 const now = () => performance.timeOrigin + performance.now();
 const receiverProcess = fork(fileURLToPath(new URL('./receivers.ts', import.meta.url)), { env: { ...process.env, BENCH_ENDPOINTS: String(ENDPOINTS) } });
-children.push(receiverProcess);
+// Forked (it reports over IPC), so not one of startNode's children: killed with this process all the same.
+process.on('exit', () => receiverProcess.kill('SIGKILL'));
 const receiverUrls = await new Promise<string[]>((resolve) => {
   receiverProcess.on('message', (message: { urls?: string[]; received?: [number, string, number][] }) => {
     if (message.urls) resolve(message.urls);
@@ -85,9 +72,9 @@ const keyRing = `bench-1:${randomBytes(32).toString('base64')}`;
 for (let instance = 0; instance < INSTANCES; instance += 1) {
   const port = await freePort();
   const profile = process.env.BENCH_CPU_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, fileURLToPath(new URL('../src/server.ts', import.meta.url))], {
-    env: {
-      ...process.env,
+  startNode(
+    new URL('../src/server.ts', import.meta.url),
+    {
       GATEWAY_PORT: String(port),
       GATEWAY_METRICS_PORT: String(await freePort()),
       GATEWAY_INSTANCE_ID: `bench-${instance}-${randomBytes(3).toString('hex')}`,
@@ -101,19 +88,11 @@ for (let instance = 0; instance < INSTANCES; instance += 1) {
       KAFKA_TOPIC_PREFIX: topicPrefix,
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
+    profile,
+  );
   gateways.push(`http://127.0.0.1:${port}`);
 }
-for (const base of gateways) {
-  for (let attempt = 0; ; attempt += 1) {
-    const ready = await fetch(`${base}/readyz`).then((answer) => answer.ok, () => false);
-    if (ready) break;
-    if (attempt > 600) throw new Error(`${base} did not become ready`);
-    await sleep(100);
-  }
-}
+for (const base of gateways) await waitForHealthy(`${base}/readyz`, base);
 for (const url of receiverUrls) {
   const answer = await fetch(`${gateways[0]}/v1/webhooks/endpoints`, {
     method: 'POST',
@@ -205,16 +184,7 @@ for (const row of stages.rows) console.log(`  ${row.stage}: p50 ${ms(Number(row.
 
 // --- clean up --------------------------------------------------------------------------------------------
 await producer.disconnect();
-await Promise.all(
-  children.map(async (child) => {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-  }),
-);
+await Promise.all([stopAll(), stopChild(receiverProcess)]);
 await admin.end();
-const maintenance = new pg.Client({ connectionString: databaseUrl(SERVER, 'postgres') });
-await maintenance.connect();
-await maintenance.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
-await maintenance.end();
+await dropDatabase(SERVER, database);
 if (latencies.length < expected) process.exitCode = 1;
