@@ -107,6 +107,8 @@ export async function startStack(options: StackOptions = {}) {
       GATEWAY_DATABASE_URL: connectionUrlForRole(database.adminUrl, GATEWAY_ROLE),
       GATEWAY_METRICS_PORT: '0',
       GATEWAY_INSTANCE_ID: uniqueName('e2e-gateway'),
+      // Each stack has its own database: its webhook fan-out group must be its own too.
+      GATEWAY_WEBHOOK_CONSUMER_GROUP: uniqueName('e2e-webhooks'),
       ...options.gatewayEnvironment,
     }),
   );

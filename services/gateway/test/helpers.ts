@@ -55,6 +55,9 @@ export function testEnvironment(databaseUrl: string, overrides: Record<string, s
     TOKEN_ENCRYPTION_ACTIVE_KEY: 'test-1',
     ...kafkaTestEnvironment(),
     GATEWAY_INSTANCE_ID: uniqueName('gateway-test'),
+    // The webhook fan-out group is shared by a deployment's instances; test files (each with its own database)
+    // must not share one, or a file's events would be fanned out into another file's database.
+    GATEWAY_WEBHOOK_CONSUMER_GROUP: uniqueName('gateway-webhooks-test'),
     META_SANDBOX_URL: 'http://127.0.0.1:4010',
     GATEWAY_DATABASE_URL: databaseUrl,
     // Any free port: test files run side by side.
