@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
-import { type TopicContract, accountEvents, createEventReader, postEvents } from '@postwire/contracts';
-import { type EventConsumer, createEventConsumer, describeError } from '@postwire/kafka';
+import { type IncomingEvent, accountEvents, postEvents } from '@postwire/contracts';
+import { type EventConsumer, describeError } from '@postwire/kafka';
+import { createInstanceObservers } from '../plugins/instance-observers.ts';
 import { publicPayload } from '../domain/live-events.ts';
 import { type EventHub, type EventHubOptions, createEventHub } from './event-hub.ts';
 
@@ -29,9 +30,7 @@ export type LiveEventsOptions = EventHubOptions & {
 export const liveEventsPlugin = fp(
   async (fastify: FastifyInstance, options: LiveEventsOptions) => {
     const hub = createEventHub(options);
-    const consumers: EventConsumer[] = [];
-    const groups: string[] = [];
-    const joins: Promise<void>[] = [];
+    const observers = createInstanceObservers(fastify, 'live event');
     new Gauge({
       name: 'postwire_live_event_streams',
       help: 'Open GET /v1/events streams on this instance.',
@@ -41,32 +40,14 @@ export const liveEventsPlugin = fp(
       },
     });
 
-    function observe<Topic extends TopicContract>(topic: Topic, groupId: string): void {
-      let joined: () => void = () => undefined;
-      joins.push(new Promise<void>((resolve) => (joined = resolve)));
-      groups.push(groupId);
-      consumers.push(
-        createEventConsumer(fastify.kafka.client, {
-          groupId,
-          reader: createEventReader(topic),
-          logger: fastify.log,
-          metrics: fastify.kafka.metrics,
-          fromBeginning: false,
-          deadLetter: false,
-          maxAttempts: 1,
-          onGroupJoin: () => joined(),
-          handler: {
-            async handle(event) {
-              hub.publish(event.metadata.organisationId, { id: event.metadata.id, type: event.type, time: event.metadata.time, data: publicPayload(event.data) });
-            },
-          },
-        }),
-      );
-    }
-
-    observe(postEvents, `gateway-live-posts-${options.instanceId}`);
-    observe(accountEvents, `gateway-live-accounts-${options.instanceId}`);
-    const joined = Promise.all(joins).then(() => undefined);
+    const toHub = (event: IncomingEvent<typeof postEvents> | IncomingEvent<typeof accountEvents>) =>
+      hub.publish(event.metadata.organisationId, { id: event.metadata.id, type: event.type, time: event.metadata.time, data: publicPayload(event.data) });
+    const observed = [
+      observers.observe(postEvents, `gateway-live-posts-${options.instanceId}`, toHub),
+      observers.observe(accountEvents, `gateway-live-accounts-${options.instanceId}`, toHub),
+    ];
+    const consumers: EventConsumer[] = observed.map(({ consumer }) => consumer);
+    const joined = Promise.all(observed.map((observer) => observer.joined)).then(() => undefined);
     let hasJoined = false;
     void joined.then(() => (hasJoined = true));
     // Not ready before the consumers joined: a stream opened earlier would miss events.
@@ -80,18 +61,7 @@ export const liveEventsPlugin = fp(
         consumer.start().catch((error: unknown) => fastify.log.error({ error: describeError(error) }, '%s consumer did not start', 'live event'));
       }
     });
-    fastify.addHook('onClose', async () => {
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      const admin = fastify.kafka.client.kafka.admin();
-      try {
-        await admin.connect();
-        await admin.deleteGroups(groups.map((groupId) => fastify.kafka.client.group(groupId)));
-      } catch (error) {
-        fastify.log.warn({ groups, error: describeError(error) }, 'live event consumer groups not deleted');
-      } finally {
-        await admin.disconnect();
-      }
-    });
+    fastify.addHook('onClose', () => observers.close());
   },
   { name: '@postwire/gateway-live-events', dependencies: ['@postwire/kafka', '@postwire/metrics', '@postwire/health'] },
 );

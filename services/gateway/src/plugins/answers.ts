@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { type IncomingEvent, type TopicContract, accountEvents, createEventReader, postEvents } from '@postwire/contracts';
-import { type EventConsumer, createEventConsumer, describeError } from '@postwire/kafka';
+import { type IncomingEvent, type TopicContract, accountEvents, postEvents } from '@postwire/contracts';
+import { createInstanceObservers } from './instance-observers.ts';
 
 type AccountEvent = IncomingEvent<typeof accountEvents>;
 type PostEvent = IncomingEvent<typeof postEvents>;
@@ -114,8 +114,7 @@ export const answersPlugin = fp(
     const accountAnswers = createAnswerBook<AccountEvent>(book);
     const postAnswers = createAnswerBook<PostAnswer>(book);
     const joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
-    const groups: string[] = [];
-    const consumers: EventConsumer[] = [];
+    const observers = createInstanceObservers(fastify, 'answers');
 
     /**
      * A group of a fresh name starts at the latest offsets once it has joined: an answer written before
@@ -126,44 +125,15 @@ export const answersPlugin = fp(
       groupId: string,
       handle: (event: IncomingEvent<Topic>) => void,
     ): Promise<void> {
-      let joined: () => void = () => undefined;
-      const join = new Promise<void>((resolve) => (joined = resolve));
-      const consumer = createEventConsumer(fastify.kafka.client, {
-        groupId,
-        reader: createEventReader(topic),
-        logger: fastify.log,
-        metrics: fastify.kafka.metrics,
-        fromBeginning: false,
-        deadLetter: false,
-        maxAttempts: 1,
-        onGroupJoin: () => joined(),
-        handler: {
-          async handle(event) {
-            handle(event);
-          },
-        },
-      });
-      groups.push(groupId);
-      consumers.push(consumer);
+      const { consumer, joined } = observers.observe(topic, groupId, handle);
       await consumer.start();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), joinTimeoutMs)));
-      if (await Promise.race([join.then(() => false), timedOut])) fastify.log.warn({ groupId }, 'answers consumer has not joined its group yet');
+      if (await Promise.race([joined.then(() => false), timedOut])) fastify.log.warn({ groupId }, 'answers consumer has not joined its group yet');
       clearTimeout(timer);
     }
 
-    fastify.addHook('onClose', async () => {
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      const admin = fastify.kafka.client.kafka.admin();
-      try {
-        await admin.connect();
-        await admin.deleteGroups(groups.map((groupId) => fastify.kafka.client.group(groupId)));
-      } catch (error) {
-        fastify.log.warn({ groups, error: describeError(error) }, 'answers consumer groups not deleted');
-      } finally {
-        await admin.disconnect();
-      }
-    });
+    fastify.addHook('onClose', () => observers.close());
 
     await Promise.all([
       observe(accountEvents, `gateway-answers-${options.instanceId}`, (event) => {
