@@ -7,6 +7,27 @@ import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
 import { liveEventFields, toLiveEventSettings } from './webhooks/live-config.ts';
 
+/** An origin exactly as a browser sends it in `Origin`: scheme, host and a port only when not the default. */
+function canonicalOrigin(value: string): string | undefined {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  return url.origin === value ? value : undefined;
+}
+
+const webOrigins = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((origin) => canonicalOrigin(origin) !== undefined, {
+        message: 'each origin must be scheme://host[:port] exactly as a browser sends it (no path, no trailing slash, default port omitted)',
+      }),
+    ),
+  )
+  .transform((origins): readonly string[] => [...new Set(origins)]);
+
 export const configSchema = z
   .object({
     GATEWAY_HOST: fields.host(),
@@ -35,6 +56,9 @@ export const configSchema = z
     GATEWAY_POST_WAIT_MS: fields.durationMs(2_000),
     // Names this instance's answers consumer group; unique per running instance (the host name by default).
     GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default(hostname()),
+    // The web apps that call the API from a browser (CORS) and that a connect flow may return to
+    // (returnTo): comma-separated origins, scheme://host[:port]; none by default.
+    GATEWAY_WEB_ORIGINS: webOrigins,
     ...authFields,
     ...keyRingFields,
     ...graphFields,
@@ -57,6 +81,7 @@ export const configSchema = z
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
     postWaitMs: env.GATEWAY_POST_WAIT_MS,
     instanceId: env.GATEWAY_INSTANCE_ID,
+    webOrigins: env.GATEWAY_WEB_ORIGINS,
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),

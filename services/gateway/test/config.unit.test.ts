@@ -42,4 +42,14 @@ describe('gateway configuration', () => {
     expect(() => loadConfig(configSchema, { ...base, GATEWAY_POST_WAIT_MS: '-1' })).toThrow(/GATEWAY_POST_WAIT_MS/);
     expect(() => loadConfig(configSchema, { ...base, GATEWAY_PUBLISHER_URL: 'not a url' })).toThrow(/GATEWAY_PUBLISHER_URL/);
   });
+
+  it('takes the web origins as a browser sends them, and refuses anything else', () => {
+    const base = { ...keys, JWT_SECRET: secret };
+    expect(loadConfig(configSchema, base).webOrigins).toEqual([]);
+    const config = loadConfig(configSchema, { ...base, GATEWAY_WEB_ORIGINS: ' https://app.example.com, http://localhost:5173,https://app.example.com' });
+    expect(config.webOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    for (const wrong of ['https://app.example.com/', 'https://app.example.com/path', 'https://app.example.com:443', 'ftp://files.example.com', 'app.example.com', 'https://APP.example.com']) {
+      expect(() => loadConfig(configSchema, { ...base, GATEWAY_WEB_ORIGINS: wrong }), wrong).toThrow(/GATEWAY_WEB_ORIGINS/);
+    }
+  });
 });
