@@ -22,4 +22,5 @@ export default mutationConfig([
   'src/domain/outbound-address.ts',
   'src/domain/webhook-retry.ts',
   'src/domain/webhook-signature.ts',
+  'src/domain/entity-tags.ts',
 ]);
