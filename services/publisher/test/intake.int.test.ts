@@ -347,6 +347,35 @@ describe('publisher intake: post requests and account events through Kafka', () 
       expect((await postRow(draft))?.status).toBe('draft');
     });
 
+    it('If-Match: a request carrying the version the post is at applies; one carrying an older version is refused precondition-failed and changes nothing', async () => {
+      const postId = await created(member, imagePost({ caption: 'First' }), later(600));
+      const version = async () => (await admin.query<{ version: string }>(`SELECT (EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint::text AS version FROM publisher.social_media_posts WHERE id = $1`, [postId])).rows[0]?.version ?? '';
+      const first = await version();
+      const target = { postId, socialAccountId: accounts.ig };
+      expect(await answerTo(await send(member, { type: 'post.updated', data: { ...target, changes: { caption: 'Second' }, expectedVersion: first } }))).toMatchObject({ type: 'post.accepted' });
+      const second = await version();
+      expect(second).not.toBe(first);
+      const stale: PostRequest[] = [
+        { type: 'post.updated', data: { ...target, changes: { caption: 'Lost' }, expectedVersion: first } },
+        { type: 'post.scheduled', data: { ...target, scheduledFor: later(30), expectedVersion: first } },
+        { type: 'post.cancelled', data: { ...target, expectedVersion: first } },
+        { type: 'post.publish-requested', data: { ...target, expectedVersion: first } },
+        { type: 'post.delete-requested', data: { ...target, deleteFromPlatform: false, expectedVersion: first } },
+      ];
+      for (const request of stale) {
+        const answer = await answerTo(await send(member, request));
+        expect({ type: request.type, answer: answer.type, violations: answer.data.violations }).toEqual({
+          type: request.type,
+          answer: 'post.rejected',
+          violations: [{ field: 'If-Match', code: 'precondition-failed', message: expect.stringContaining('changed since the version If-Match names') }],
+        });
+      }
+      expect(await postRow(postId)).toMatchObject({ caption: 'Second', status: 'queued' });
+      expect(await version()).toBe(second);
+      // The read API names the same version: what the gateway answers as the post's ETag.
+      expect(await answerTo(await send(member, { type: 'post.cancelled', data: { ...target, expectedVersion: second } }))).toMatchObject({ type: 'post.accepted', data: { status: 'draft' } });
+    });
+
     it('another organisation’s request about the post is refused as not found, and changes nothing', async () => {
       const postId = await created(member, imagePost({ caption: 'Mine' }), later());
       const requests: PostRequest[] = [

@@ -154,6 +154,17 @@ describe('publisher read API, as publisher_app with the caller’s claims', () =
     });
   });
 
+  it("answers the post's version as a strong ETag: its updated_at in microseconds, moving with every change", async () => {
+    const version = async () =>
+      (await admin.query<{ version: string }>(`SELECT (EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint::text AS version FROM publisher.social_media_posts WHERE id = $1`, [ids.reel])).rows[0]?.version;
+    const before = await get(`/v1/posts/${ids.reel}`);
+    expect(before.headers.etag).toBe(`"${await version()}"`);
+    await admin.query(`UPDATE publisher.social_media_posts SET reach = reach WHERE id = $1`, [ids.reel]);
+    const after = await get(`/v1/posts/${ids.reel}`);
+    expect(after.headers.etag).toBe(`"${await version()}"`);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+  });
+
   it('another organisation sees none of these posts and cannot read one by id', async () => {
     expect(await listIds('/v1/posts', tokenB)).toEqual([ids.theirs]);
     const foreign = await get(`/v1/posts/${ids.reel}`, tokenB);

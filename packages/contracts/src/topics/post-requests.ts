@@ -12,6 +12,14 @@ const requestHash = z
   .regex(/^[a-f0-9]{64}$/)
   .optional()
   .describe('SHA-256 of the request body when an Idempotency-Key was sent: the same key with another body is refused');
+const expectedVersion = z
+  .string()
+  .regex(/^\d{1,20}$/)
+  .optional()
+  .describe(
+    "If-Match: the post's version (the opaque part of its ETag) the request was made against. The publisher applies the " +
+      'request only while the post is still at it, and otherwise refuses it with the violation `precondition-failed`',
+  );
 
 export const postDrafted = defineEvent({
   type: 'post.drafted',
@@ -23,7 +31,7 @@ export const postDrafted = defineEvent({
 export const postScheduled = defineEvent({
   type: 'post.scheduled',
   summary: 'A user scheduled a post: a new one (content given) or an existing draft (content omitted).',
-  data: z.object({ ...target, scheduledFor: Timestamp, content: PostContent.optional(), requestHash }),
+  data: z.object({ ...target, scheduledFor: Timestamp, content: PostContent.optional(), requestHash, expectedVersion }),
   subject: bySubject,
 });
 
@@ -34,6 +42,7 @@ export const postUpdated = defineEvent({
     ...target,
     changes: PostChanges,
     scheduledFor: Timestamp.nullable().optional().describe('null unschedules (back to draft)'),
+    expectedVersion,
   }),
   subject: bySubject,
 });
@@ -41,28 +50,28 @@ export const postUpdated = defineEvent({
 export const postPublishRequested = defineEvent({
   type: 'post.publish-requested',
   summary: 'A user asked to publish a post now.',
-  data: z.object({ ...target }),
+  data: z.object({ ...target, expectedVersion }),
   subject: bySubject,
 });
 
 export const postCancelled = defineEvent({
   type: 'post.cancelled',
   summary: 'A user cancelled a queued post; it goes back to draft.',
-  data: z.object({ ...target, reason: z.string().max(500).optional() }),
+  data: z.object({ ...target, reason: z.string().max(500).optional(), expectedVersion }),
   subject: bySubject,
 });
 
 export const postDeleteRequested = defineEvent({
   type: 'post.delete-requested',
   summary: 'A user asked to delete a post, optionally from the platform too.',
-  data: z.object({ ...target, deleteFromPlatform: z.boolean() }),
+  data: z.object({ ...target, deleteFromPlatform: z.boolean(), expectedVersion }),
   subject: bySubject,
 });
 
 export const postRetryRequested = defineEvent({
   type: 'post.retry-requested',
   summary: 'A user asked to publish a failed post again (retry_count starts over).',
-  data: z.object({ ...target }),
+  data: z.object({ ...target, expectedVersion }),
   subject: bySubject,
 });
 

@@ -32,6 +32,17 @@ export type PostRequestsDependencies = {
 };
 
 const NOT_FOUND: AnswerViolation = { field: 'postId', code: 'post-not-found', message: 'there is no such post in your organisation' };
+const STALE: AnswerViolation = {
+  field: 'If-Match',
+  code: 'precondition-failed',
+  message: 'the post changed since the version If-Match names; read it again and decide on what it is now',
+};
+
+/** If-Match: a request made against a version of the post the post is no longer at (the gateway answers 412). */
+function isStale(event: Consumed<In, PostRequestType>, post: PostState): boolean {
+  const expected = 'expectedVersion' in event.data ? event.data.expectedVersion : undefined;
+  return expected !== undefined && expected !== post.version;
+}
 
 /** A post as a request finds it: its row, media and account, or nothing when it is not the requester's to see. */
 type Loaded = { readonly post: PostState; readonly media: readonly PostMediaRow[]; readonly account: AccountView | null };
@@ -144,7 +155,9 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
    * A request about an existing post: planned once to know what to probe, then planned again on the locked row
    * inside the transaction, where it is refused or written and answered.
    */
-  async function onExisting(event: Consumed<In, PostRequestType>, context: InboxContext<Out>, plan: (loaded: Loaded, now: Date) => Plan): Promise<void> {
+  async function onExisting(event: Consumed<In, PostRequestType>, context: InboxContext<Out>, planOf: (loaded: Loaded, now: Date) => Plan): Promise<void> {
+    // If-Match is decided on the locked row, like everything else: a change committed meanwhile is seen.
+    const plan = (loaded: Loaded, now: Date): Plan => (isStale(event, loaded.post) ? { ok: false, violations: [STALE] } : planOf(loaded, now));
     const now = clock();
     const before = await load(pool, event, false);
     const first = before === null ? undefined : plan(before, now);
@@ -334,12 +347,15 @@ export function postRequestHandlers(dependencies: PostRequestsDependencies): Inb
       const { data } = event;
       const before = await load(pool, event, false);
       // The platform first, outside the transaction: Meta's answer decides nothing about ours, only what we report.
+      // A stale If-Match never reaches the platform.
       const deletedFromPlatform =
-        before !== null && before.post.status === 'published' && data.deleteFromPlatform ? await deleteOnPlatform(before.post, context) : false;
+        before !== null && before.post.status === 'published' && data.deleteFromPlatform && !isStale(event, before.post) ? await deleteOnPlatform(before.post, context) : false;
       await context.apply(async (connection, emit) => {
         const loaded = await load(connection, event, true);
         if (loaded === null) return reject(event, emit, [NOT_FOUND], context);
         const { post } = loaded;
+        // Once the platform copy is gone (decided at the version If-Match named), ours follows whatever changed since.
+        if (!deletedFromPlatform && isStale(event, post)) return reject(event, emit, [STALE], context);
         const refused = refusedTransition(post.status, 'delete');
         if (refused) return reject(event, emit, [refused], context);
         await createPostsRepository(connection).markDeleted(post.id);

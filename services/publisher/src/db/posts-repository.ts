@@ -78,13 +78,21 @@ export const PostState = SocialMediaPostRow.pick({
   collaborators: true,
   trial_graduation: true,
   request_hash: true,
-});
+}).extend({ version: z.string() });
 export type PostState = z.infer<typeof PostState>;
+
+/**
+ * A post's version: its updated_at in microseconds since the epoch, as text. Every change to the row (and so to
+ * what a read shows of it: its media change only with it) moves updated_at through the seed's trigger, so the
+ * version names one state of the post. Reads answer it as the post's ETag; a request carrying it (If-Match) is
+ * applied only while the locked row is still at it.
+ */
+export const POST_VERSION = sql.fragment`(EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint::text`;
 
 const POST_STATE_COLUMNS = sql.fragment`
   id, organisation_id, social_account_id, content_id, caption, post_type, hashtags, location_id, share_to_feed,
   scheduled_for, platform, platform_post_id, status, retry_count, link_url, first_comment, collaborators,
-  trial_graduation, request_hash`;
+  trial_graduation, request_hash, ${POST_VERSION} AS version`;
 
 /** The one row schema of publisher.post_media. */
 export const PostMediaRow = z.object({

@@ -2,7 +2,7 @@ import type { PostResource } from '@postwire/api';
 import type { PostStatus } from '@postwire/contracts';
 import { type CommonQueryMethods, sql } from '@postwire/db';
 import { z } from 'zod';
-import { MEDIA_COLUMNS, PostMediaRow, SocialMediaPostRow, toMediaItem } from './posts-repository.ts';
+import { MEDIA_COLUMNS, POST_VERSION, PostMediaRow, SocialMediaPostRow, toMediaItem } from './posts-repository.ts';
 
 // A post's time in the list: when it is (or was) due, or when it went out for a published post.
 const POST_TIME = sql.fragment`CASE WHEN status = 'published' THEN published_at ELSE scheduled_for END`;
@@ -158,13 +158,14 @@ export function createPostReads(connection: CommonQueryMethods) {
       };
     },
 
-    async get(organisationId: string, postId: string): Promise<PostResource | undefined> {
-      const row = await connection.maybeOne(sql.type(ReadablePost)`
-        SELECT ${POST_COLUMNS}, ${micros(SORT_TIME)} AS sort_key
+    /** One post, with its version (posts-repository's POST_VERSION: what If-Match is checked against). */
+    async get(organisationId: string, postId: string): Promise<{ readonly post: PostResource; readonly version: string } | undefined> {
+      const row = await connection.maybeOne(sql.type(ReadablePost.extend({ version: z.string() }))`
+        SELECT ${POST_COLUMNS}, ${micros(SORT_TIME)} AS sort_key, ${POST_VERSION} AS version
         FROM publisher.social_media_posts
         WHERE organisation_id = ${organisationId} AND id = ${postId}`);
       if (row === null) return undefined;
-      return toResource(row, (await mediaOf([row.id])).get(row.id) ?? []);
+      return { post: toResource(row, (await mediaOf([row.id])).get(row.id) ?? []), version: row.version };
     },
 
     /** The seed's example query 5: the organisation's finished videos not posted anywhere yet, newest first. */

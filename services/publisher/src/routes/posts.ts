@@ -42,11 +42,12 @@ export const postRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/posts/:postId',
     { schema: { tags: ['posts'], summary: 'One post', params: PostIdParams, response: { 200: PostResource } } },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request);
-      const post = await asCaller(fastify.db, caller, (reads) => reads.get(caller.organisationId, request.params.postId));
-      if (!post) throw new ProblemError(404, 'post-not-found', 'Post not found', `No post ${request.params.postId} in your organisation.`);
-      return post;
+      const found = await asCaller(fastify.db, caller, (reads) => reads.get(caller.organisationId, request.params.postId));
+      if (!found) throw new ProblemError(404, 'post-not-found', 'Post not found', `No post ${request.params.postId} in your organisation.`);
+      // The post's version as a strong ETag: the gateway answers it, and checks If-Match against it.
+      return reply.header('etag', `"${found.version}"`).send(found.post);
     },
   );
 };
