@@ -188,6 +188,13 @@ function casesFor(document: Document, path: string, method: string, operation: O
     }
   }
 
+  // If-Match: malformed lists, a tag too long, a stale or weak tag (on an unknown id, so nothing can apply).
+  if (parameters.some((parameter) => parameter.in === 'header' && parameter.name === 'if-match')) {
+    for (const value of ['v1', '"a" "b"', 'W/ "a"', '*, "a"', '"a\u00e9 b"', `"${'e'.repeat(5_000)}"`, '"1"', 'W/"1"']) {
+      cases.push({ label: `If-Match ${value.slice(0, 12)}`, method: verb, path: validPath(), headers: { ...auth, 'if-match': Buffer.from(value, 'utf8').toString('latin1'), ...(body ? json : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    }
+  }
+
   // Bodies: malformed JSON, wrong shapes, wrong content types, every property wrong in turn, huge, unicode.
   if (operation.requestBody) {
     const valid = JSON.stringify(body ?? {});

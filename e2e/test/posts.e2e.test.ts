@@ -336,6 +336,58 @@ describe('publishing end to end: gateway → Kafka → publisher → Meta sandbo
     expect(after.rows[0]?.count).toBe(before.rows[0]?.count);
   });
 
+  it('conditional requests: a read revalidates with 304; If-Match applies a change only to the version read, and of two changes made against one version exactly one applies', async () => {
+    const draft = await api.create(alice, {
+      socialAccountId: account('instagram', 'postwire.bakery').id,
+      platform: 'instagram',
+      postType: 'feed',
+      caption: 'Version 1',
+      media: [{ position: 0, mediaType: 'image', url: api.image() }],
+    });
+    const read = await api.request(alice, 'GET', `/v1/posts/${draft.id}`);
+    const etag = String(read.headers.etag);
+    expect(etag).toMatch(/^"\d+"$/);
+    expect(read.headers['cache-control']).toBe('private, no-cache');
+    const revalidated = await api.request(alice, 'GET', `/v1/posts/${draft.id}`, undefined, { 'if-none-match': etag });
+    expect(revalidated.statusCode).toBe(304);
+    expect(revalidated.body).toBe('');
+    expect(revalidated.headers.etag).toBe(etag);
+
+    // Applied against the version read: the answer names the new version, and the old one no longer revalidates.
+    const applied = await api.request(alice, 'PATCH', `/v1/posts/${draft.id}`, { caption: 'Version 2' }, { 'if-match': etag });
+    expect(applied.statusCode, applied.body).toBe(200);
+    const current = String(applied.headers.etag);
+    expect(current).not.toBe(etag);
+    const changed = await api.request(alice, 'GET', `/v1/posts/${draft.id}`, undefined, { 'if-none-match': etag });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).toBe(current);
+
+    // A stale version: 412 naming the current one, nothing changed.
+    const stale = await api.request(alice, 'PATCH', `/v1/posts/${draft.id}`, { caption: 'Lost update' }, { 'if-match': etag });
+    expect(stale.statusCode, stale.body).toBe(412);
+    expect(stale.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(stale.json()).toMatchObject({ code: 'precondition-failed', status: 412 });
+    expect(stale.headers.etag).toBe(current);
+    const unchanged = await api.request(alice, 'GET', `/v1/posts/${draft.id}`);
+    expect(unchanged.json<{ content: { caption: string } }>().content.caption).toBe('Version 2');
+
+    // Two changes made against one version race: both pass the gateway's check, the publisher applies one on the locked row.
+    const [first, second] = await Promise.all(
+      ['Racer A', 'Racer B'].map((caption) => api.request(alice, 'PATCH', `/v1/posts/${draft.id}`, { caption }, { 'if-match': current })),
+    );
+    const statuses = [first?.statusCode, second?.statusCode].sort();
+    expect(statuses, `${first?.body} ${second?.body}`).toEqual([200, 412]);
+    const winner = first?.statusCode === 200 ? 'Racer A' : 'Racer B';
+    const after = await api.request(alice, 'GET', `/v1/posts/${draft.id}`);
+    expect(after.json<{ content: { caption: string } }>().content.caption).toBe(winner);
+    const stored = await stack.admin.query<{ caption: string }>('SELECT caption FROM publisher.social_media_posts WHERE id = $1', [draft.id]);
+    expect(stored.rows[0]?.caption).toBe(winner);
+
+    // `*` only asks that the post exists.
+    const any = await api.request(alice, 'POST', `/v1/posts/${draft.id}/publish`, undefined, { 'if-match': '*' });
+    expect([200, 202], any.body).toContain(any.statusCode);
+  });
+
   it("another organisation sees and changes none of these posts through the API", async () => {
     const listed = await api.request(alice, 'GET', '/v1/posts?limit=100');
     const mine = listed.json<{ data: Post[] }>().data;

@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { answersPlugin } from './plugins/answers.ts';
 import { upstreamPlugin } from './plugins/upstream.ts';
+import { conditionalReadsPlugin } from './plugins/conditional-reads.ts';
 import { accountReadRoutes } from './routes/accounts.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
@@ -65,6 +66,8 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   await fastify.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate);
+      // Before the routes: it marks and documents every JSON read registered after it.
+      await api.register(conditionalReadsPlugin);
       await api.register(meRoutes);
       await api.register(accountReadRoutes, { accountsUrl: config.upstreams.accounts });
       await api.register(postRoutes, {

@@ -131,6 +131,16 @@ describe('writeOutcome', () => {
     expect(writeOutcome([{ type: 'post.rejected', postId, violations }], { postId, creates: true })).toEqual({ kind: 'rejected', status: 422, violations });
   });
 
+  it('refused because the post moved past the version If-Match named: 412, whatever else was wrong', () => {
+    const stale = { field: 'If-Match', code: 'precondition-failed', message: 'the post changed' };
+    expect(writeOutcome([{ type: 'post.rejected', postId, violations: [stale] }], { postId, creates: false })).toEqual({ kind: 'precondition-failed', status: 412 });
+    expect(writeOutcome([{ type: 'post.rejected', postId, violations: [...violations, stale] }], { postId, creates: false })).toEqual({
+      kind: 'precondition-failed',
+      status: 412,
+    });
+    expect(writeOutcome([{ type: 'post.rejected', postId: 'another', violations: [stale] }], { postId, creates: false })).toEqual({ kind: 'pending', status: 202 });
+  });
+
   it('no answer about this post in time: 202', () => {
     expect(writeOutcome([], { postId, creates: true })).toEqual({ kind: 'pending', status: 202 });
     expect(writeOutcome([{ type: 'post.accepted', postId: 'another' }], { postId, creates: true })).toEqual({ kind: 'pending', status: 202 });

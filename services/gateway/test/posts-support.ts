@@ -37,7 +37,8 @@ export async function startReadApi(auth: AuthSettings) {
   app.get<{ Params: { postId: string } }>('/v1/posts/:postId', async (request, reply) => {
     const post = posts.get(request.params.postId);
     if (!post || post.organisationId !== organisationOf(request)) return reply.code(404).type('application/problem+json').send(problem(404, 'post-not-found', 'Post not found'));
-    return post;
+    // The post's version, as the publisher names it: its updatedAt in microseconds.
+    return reply.header('etag', `"${Date.parse(post.updatedAt) * 1000}"`).send(post);
   });
   app.get('/v1/posts', async (request) => ({ data: [...posts.values()].filter((post) => post.organisationId === organisationOf(request)), nextCursor: null }));
   app.get('/v1/content/unposted', async () => ({

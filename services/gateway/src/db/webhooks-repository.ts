@@ -17,12 +17,24 @@ export const EndpointRow = z.object({
   created_by: z.uuid(),
   created_at: z.coerce.date(),
   updated_at: z.coerce.date(),
+  version: z.string(),
 });
 export type EndpointRow = z.infer<typeof EndpointRow>;
 
+/**
+ * An endpoint's version: updated_at in microseconds since the epoch, as text. Every change to the row moves it
+ * (the table's trigger), so it names one state of what a read shows: the endpoint's ETag, and what If-Match is
+ * checked against in the statement that changes it.
+ */
+const ENDPOINT_VERSION = sql.fragment`(EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint::text`;
+
 const endpointColumns = sql.fragment`
   id, organisation_id, url, description, event_types, secret, enabled, disabled_reason, disabled_at,
-  consecutive_failures, failing_since, created_by, created_at, updated_at`;
+  consecutive_failures, failing_since, created_by, created_at, updated_at, ${ENDPOINT_VERSION} AS version`;
+
+/** Only at one of these versions (If-Match), or at any when undefined. */
+const atVersion = (versions: readonly string[] | undefined) =>
+  versions === undefined ? sql.fragment`TRUE` : sql.fragment`${ENDPOINT_VERSION} = ANY(${sql.array([...versions], 'text')})`;
 
 export const DeliveryStatus = z.enum(['pending', 'succeeded', 'failed']);
 
@@ -104,7 +116,8 @@ export function createWebhooksRepository(connection: CommonQueryMethods) {
       return connection.maybeOne(sql.type(EndpointRow)`SELECT ${endpointColumns} FROM gateway.webhook_endpoints WHERE id = ${id}`);
     },
 
-    updateEndpoint(id: string, changes: EndpointChanges): Promise<EndpointRow | null> {
+    /** Null when there is no such endpoint, or (with `versions`) when it is at none of them. */
+    updateEndpoint(id: string, changes: EndpointChanges, versions?: readonly string[]): Promise<EndpointRow | null> {
       const assignments = [
         ...(changes.url === undefined ? [] : [sql.fragment`url = ${changes.url}`]),
         ...(changes.description === undefined ? [] : [sql.fragment`description = ${changes.description}`]),
@@ -118,16 +131,20 @@ export function createWebhooksRepository(connection: CommonQueryMethods) {
           ? [sql.fragment`enabled = false, disabled_reason = coalesce(disabled_reason, 'disabled through the API'), disabled_at = coalesce(disabled_at, NOW())`]
           : []),
       ];
-      if (assignments.length === 0) return this.findEndpoint(id);
+      if (assignments.length === 0) {
+        return connection.maybeOne(sql.type(EndpointRow)`
+          SELECT ${endpointColumns} FROM gateway.webhook_endpoints WHERE id = ${id} AND ${atVersion(versions)}`);
+      }
       return connection.maybeOne(sql.type(EndpointRow)`
         UPDATE gateway.webhook_endpoints SET ${sql.join(assignments, sql.fragment`, `)}
-         WHERE id = ${id}
+         WHERE id = ${id} AND ${atVersion(versions)}
         RETURNING ${endpointColumns}`);
     },
 
-    deleteEndpoint(id: string): Promise<EndpointRow | null> {
+    /** Null when there is no such endpoint, or (with `versions`) when it is at none of them. */
+    deleteEndpoint(id: string, versions?: readonly string[]): Promise<EndpointRow | null> {
       return connection.maybeOne(sql.type(EndpointRow)`
-        DELETE FROM gateway.webhook_endpoints WHERE id = ${id} RETURNING ${endpointColumns}`);
+        DELETE FROM gateway.webhook_endpoints WHERE id = ${id} AND ${atVersion(versions)} RETURNING ${endpointColumns}`);
     },
 
     /** Newest first; `before` is the last page's final (created_at, id). */

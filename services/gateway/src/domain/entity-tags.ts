@@ -12,6 +12,7 @@ export type TagConditionParse =
 
 /** etagc: %x21 / %x23-7E / obs-text; no space, no quote, no control. */
 const OPAQUE = /^[\x21\x23-\x7e\x80-\xff]*$/;
+const TAG = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
 /** One list element: an entity tag or nothing (empty elements are allowed, §5.6.1), with optional whitespace around. */
 const ELEMENT = /[ \t]*(?:(W\/)?"([^"]*)")?[ \t]*(,|$)/y;
 
@@ -22,9 +23,10 @@ export function formatEntityTag(tag: EntityTag): string {
 
 /** One ETag field value (an owning service's answer): the tag, or undefined when it is not exactly one valid tag. */
 export function parseEntityTag(value: string | null | undefined): EntityTag | undefined {
-  const match = /^(W\/)?"([^"]*)"$/.exec(value ?? '');
-  if (!match || !OPAQUE.test(match[2] ?? '')) return undefined;
-  return { weak: match[1] !== undefined, opaque: match[2] ?? '' };
+  // String(): an absent value reads as "undefined" or "null", which no tag is.
+  if (!TAG.test(String(value))) return undefined;
+  const weak = String(value).startsWith('W/');
+  return { weak, opaque: String(value).slice(weak ? 3 : 1, -1) };
 }
 
 /**
@@ -38,9 +40,9 @@ export function parseTagCondition(field: string | readonly string[] | undefined)
   const tags: EntityTag[] = [];
   ELEMENT.lastIndex = 0;
   while (ELEMENT.lastIndex < value.length) {
-    const start = ELEMENT.lastIndex;
+    // Each match moves on: a comma is consumed, and only the end matches empty (which ends the loop).
     const match = ELEMENT.exec(value);
-    if (!match || ELEMENT.lastIndex === start) return { ok: false, message: 'must be * or a comma-separated list of quoted entity tags, e.g. "a1b2", W/"c3"' };
+    if (!match) return { ok: false, message: 'must be * or a comma-separated list of quoted entity tags, e.g. "a1b2", W/"c3"' };
     const opaque = match[2];
     if (opaque !== undefined) {
       if (!OPAQUE.test(opaque)) return { ok: false, message: 'an entity tag holds no spaces, quotes or control characters' };
@@ -90,9 +92,10 @@ export function acceptedVersions(condition: TagCondition): readonly string[] | u
 }
 
 /**
- * A strong validator of exact response bytes: the same bytes, the same tag. SHA-1 only as a fingerprint
- * (nobody gains by making two answers of their own organisation collide); one-shot, a few microseconds.
+ * A strong validator of exact response bytes: the same bytes, the same tag. SHA-256 in one shot: with the
+ * CPU's SHA instructions it costs what SHA-1 does (~7 µs for a 9 kB page of posts) and nobody need argue
+ * about collisions.
  */
 export function representationTag(bytes: string | Uint8Array): EntityTag {
-  return { weak: false, opaque: hash('sha1', bytes, 'base64url') };
+  return { weak: false, opaque: hash('sha256', bytes, 'base64url') };
 }

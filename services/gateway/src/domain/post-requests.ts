@@ -69,16 +69,21 @@ export type PostAnswerSummary =
 export type WriteOutcome =
   | { readonly kind: 'accepted'; readonly status: 200 | 201 }
   | { readonly kind: 'rejected'; readonly status: 422; readonly violations: readonly Violation[] }
+  | { readonly kind: 'precondition-failed'; readonly status: 412 }
   | { readonly kind: 'pending'; readonly status: 202 };
+
+/** The publisher's violation for a request whose If-Match version the post is no longer at. */
+export const PRECONDITION_FAILED = 'precondition-failed';
 
 /**
  * The HTTP answer to one post's request (DESIGN.md write path): accepted in time is 201 for a create and
- * 200 for any other command, rejected is 422 with every violation, no answer in time is 202. Only the
- * answer about this request's own post counts.
+ * 200 for any other command, rejected is 422 with every violation (412 when the post was no longer at the
+ * version If-Match named), no answer in time is 202. Only the answer about this request's own post counts.
  */
 export function writeOutcome(answers: readonly PostAnswerSummary[], request: { readonly postId: string; readonly creates: boolean }): WriteOutcome {
   const answer = answers.find((candidate) => candidate.postId === request.postId);
   if (!answer) return { kind: 'pending', status: 202 };
+  if (answer.type === 'post.rejected' && answer.violations.some((violation) => violation.code === PRECONDITION_FAILED)) return { kind: 'precondition-failed', status: 412 };
   if (answer.type === 'post.rejected') return { kind: 'rejected', status: 422, violations: answer.violations };
   return { kind: 'accepted', status: request.creates ? 201 : 200 };
 }

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { ProblemError, childTraceContext, formatTraceparent } from '@postwire/service-kit';
+import { formatEntityTag, parseEntityTag } from '../domain/entity-tags.ts';
 
 /** Where a read goes on the owning service: a path the route built from its validated parameters. */
 export type UpstreamTarget = {
@@ -22,9 +23,10 @@ declare module 'fastify' {
     /**
      * Reads go to the owning service's read API with the caller's identity (DESIGN.md rule 2). A JSON
      * answer is handed back as data, so the route's response schema checks it once more on the way out;
-     * an owner's problem is re-issued as the gateway's own problem; anything else is a 502.
+     * an owner's problem is re-issued as the gateway's own problem; anything else is a 502. With `reply`, the
+     * owner's ETag (a resource version it names) becomes the answer's.
      */
-    forwardRead: (upstream: string, target: UpstreamTarget, request: FastifyRequest) => Promise<unknown>;
+    forwardRead: (upstream: string, target: UpstreamTarget, request: FastifyRequest, reply?: FastifyReply) => Promise<unknown>;
   }
 }
 
@@ -78,12 +80,16 @@ export const upstreamPlugin = fp(
       }
     });
 
-    fastify.decorate('forwardRead', async (upstream: string, target: UpstreamTarget, request: FastifyRequest) => {
+    fastify.decorate('forwardRead', async (upstream: string, target: UpstreamTarget, request: FastifyRequest, reply?: FastifyReply) => {
       const response = await fastify.readUpstream(upstream, target, request);
       const contentType = response.headers.get('content-type') ?? '';
       const json = /^application\/(problem\+)?json\b/.test(contentType);
       const body = json ? await response.json().catch(() => undefined) : await response.body?.cancel();
-      if (response.status === 200 && json && body !== undefined) return body;
+      if (response.status === 200 && json && body !== undefined) {
+        const version = parseEntityTag(response.headers.get('etag'));
+        if (reply && version) reply.header('etag', formatEntityTag(version));
+        return body;
+      }
       if (RELAYED_STATUSES.has(response.status) && json) {
         const problem = UpstreamProblem.safeParse(body);
         if (problem.success) {

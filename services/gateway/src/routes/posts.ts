@@ -24,6 +24,8 @@ import {
   offsetInstant,
 } from '@postwire/api';
 import { checkIdempotencyKey, postIdFor, prefersRespondAsync, rejectionDetail, requestHashOf, writeOutcome } from '../domain/post-requests.ts';
+import { type EntityTag, parseEntityTag } from '../domain/entity-tags.ts';
+import { IF_MATCH_HEADER, checkIfMatch, expectedVersion, versionedResponses } from './conditional-writes.ts';
 import type { PostAnswer } from '../plugins/answers.ts';
 import { jsonResponse, locationHeader, problemResponses } from './problem-docs.ts';
 
@@ -62,6 +64,9 @@ const PREFER_HEADER = {
   prefer: z.string().max(200).optional().describe('`respond-async` answers 202 at once, without waiting for the publisher (RFC 7240)'),
 };
 const writeProblems = problemResponses(404, 422, 502, 503, 504);
+/** A change to an existing post: If-Match may name the version it was made against (412 when the post moved on). */
+const CHANGE_HEADERS = z.object({ ...PREFER_HEADER, ...IF_MATCH_HEADER });
+const Changed = (description: string) => versionedResponses({ 200: Written(description), 202: Pending, ...writeProblems });
 const readProblems = problemResponses(502, 503, 504);
 
 /**
@@ -86,8 +91,8 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
     registers: [fastify.metrics],
   });
 
-  /** The post as the caller may see it (RLS decides, in the publisher), or a 404 problem. */
-  async function visiblePost(request: FastifyRequest, postId: string): Promise<z.infer<typeof VisiblePost>> {
+  /** The post as the caller may see it (RLS decides, in the publisher), with its version (ETag); or a 404 problem. */
+  async function visiblePost(request: FastifyRequest, postId: string): Promise<z.infer<typeof VisiblePost> & { readonly tag: EntityTag | undefined }> {
     const response = await fastify.readUpstream(options.publisherUrl, { path: `/v1/posts/${postId}` }, request);
     const body: unknown = response.ok ? await response.json().catch(() => undefined) : await response.body?.cancel();
     if (response.status === 404) throw new ProblemError(404, 'post-not-found', 'Post not found', `No post ${postId} in your organisation.`, { postId });
@@ -99,16 +104,27 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
       request.log.warn({ status: response.status, postId }, 'publisher answered a post read unusably');
       throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The publisher failed. Try again.');
     }
-    return post.data;
+    return { ...post.data, tag: parseEntityTag(response.headers.get('etag')) };
   }
 
-  /** After an accepted write: the post as the publisher now has it, or undefined when it cannot be read. */
-  async function readBack(request: FastifyRequest, postId: string): Promise<PostResource | undefined> {
+  /**
+   * The post a change is about, and the version the publisher must still find it at (If-Match). The check here
+   * answers a stale tag at once; the publisher's, on the locked row, is the one that cannot race.
+   */
+  async function changedPost(request: FastifyRequest, reply: FastifyReply, postId: string) {
+    const ifMatch = checkIfMatch(request.headers['if-match']);
+    const post = await visiblePost(request, postId);
+    const expected = ifMatch === undefined ? {} : expectedVersion(ifMatch, post.tag, reply);
+    return { target: { postId, socialAccountId: post.socialAccountId }, expected };
+  }
+
+  /** After an accepted write: the post as the publisher now has it (and its version), or undefined when it cannot be read. */
+  async function readBack(request: FastifyRequest, postId: string): Promise<{ readonly post: PostResource; readonly tag: EntityTag | undefined } | undefined> {
     try {
       const response = await fastify.readUpstream(options.publisherUrl, { path: `/v1/posts/${postId}` }, request);
       const body: unknown = response.ok ? await response.json().catch(() => undefined) : await response.body?.cancel();
       const post = PostResource.safeParse(body);
-      if (response.status === 200 && post.success) return post.data;
+      if (response.status === 200 && post.success) return { post: post.data, tag: parseEntityTag(response.headers.get('etag')) };
       request.log.warn({ status: response.status, postId }, 'accepted post not read back; answering its summary');
     } catch (error) {
       request.log.warn({ err: error, postId }, 'accepted post not read back; answering its summary');
@@ -168,6 +184,15 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
     requests.inc({ type: event.type, outcome: outcome.kind });
     request.log.info({ type: event.type, postId, eventId, outcome: outcome.kind }, 'post request answered');
     if (outcome.kind === 'pending') return reply.code(202).header('location', location).send(pending);
+    if (outcome.kind === 'precondition-failed') {
+      // The caller's next step is to read the post again: the answer names its current version.
+      const current = await readBack(request, postId);
+      if (current?.tag) reply.versionedBy(current.tag);
+      throw new ProblemError(412, 'precondition-failed', 'Precondition Failed', 'The post changed since the version If-Match names; nothing was applied.', {
+        postId,
+        requestEventId: eventId,
+      });
+    }
     if (outcome.kind === 'rejected') {
       throw new ProblemError(422, 'post-rejected', 'The publisher refused this request', rejectionDetail(outcome.violations), {
         postId,
@@ -176,8 +201,9 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
       });
     }
     const accepted = received.find((answer) => answer.type === 'post.accepted' && answer.data.postId === postId);
-    const post = (await readBack(request, postId)) ?? summaryOf(accepted);
-    return reply.code(outcome.status).header('location', location).send(post);
+    const written = await readBack(request, postId);
+    if (written?.tag) reply.versionedBy(written.tag);
+    return reply.code(outcome.status).header('location', location).send(written?.post ?? summaryOf(accepted));
   }
 
   fastify.post(
@@ -256,7 +282,8 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         response: { 200: jsonResponse(PostResource, 'The post'), ...problemResponses(404), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(options.publisherUrl, { path: `/v1/posts/${request.params.postId}` }, request) as Promise<never>,
+    // The publisher names the post's version: its ETag, so If-Match on a change can be checked against it.
+    (request, reply) => fastify.forwardRead(options.publisherUrl, { path: `/v1/posts/${request.params.postId}` }, request, reply) as Promise<never>,
   );
 
   fastify.patch(
@@ -271,23 +298,21 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
           '`scheduledFor: null` unschedules (back to draft). A post being published, published or failed cannot change (422 ' +
           '`post-not-changeable`).',
         params: PostIdParams,
-        headers: z.object(PREFER_HEADER),
+        headers: CHANGE_HEADERS,
         body: UpdatePostBody,
-        response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
+        response: Changed('Applied'),
       },
     },
     async (request, reply) => {
-      const { postId } = request.params;
-      const post = await visiblePost(request, postId);
-      const target = { postId, socialAccountId: post.socialAccountId };
+      const { target, expected } = await changedPost(request, reply, request.params.postId);
       const { scheduledFor, ...changes } = request.body;
       const event: PostRequest & { data: { postId: string } } =
         Object.keys(changes).length > 0
-          ? { type: 'post.updated', data: { ...target, changes, ...(scheduledFor === undefined ? {} : { scheduledFor }) } }
+          ? { type: 'post.updated', data: { ...target, changes, ...(scheduledFor === undefined ? {} : { scheduledFor }), ...expected } }
           : typeof scheduledFor === 'string'
-            ? { type: 'post.scheduled', data: { ...target, scheduledFor } }
+            ? { type: 'post.scheduled', data: { ...target, scheduledFor, ...expected } }
             : // The body must change something: with no other field, scheduledFor is null here.
-              { type: 'post.cancelled', data: { ...target, reason: 'unscheduled' } };
+              { type: 'post.cancelled', data: { ...target, reason: 'unscheduled', ...expected } };
       return submit(request, reply, event, false);
     },
   );
@@ -308,14 +333,13 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
           summary,
           description,
           params: PostIdParams,
-          headers: z.object(PREFER_HEADER),
-          response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
+          headers: CHANGE_HEADERS,
+          response: Changed('Applied'),
         },
       },
       async (request, reply) => {
-        const { postId } = request.params;
-        const post = await visiblePost(request, postId);
-        return submit(request, reply, { type, data: { postId, socialAccountId: post.socialAccountId } }, false);
+        const { target, expected } = await changedPost(request, reply, request.params.postId);
+        return submit(request, reply, { type, data: { ...target, ...expected } }, false);
       },
     );
 
@@ -344,17 +368,16 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         summary: 'Cancel a queued post (back to draft)',
         description: 'Only a queued post can be cancelled; one being published cannot (422 `post-not-changeable`).',
         params: PostIdParams,
-        headers: z.object(PREFER_HEADER),
+        headers: CHANGE_HEADERS,
         // A cancel without a body is the usual case: Fastify hands an absent body over as null.
         body: CancelPostBody.nullish(),
-        response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
+        response: Changed('Applied'),
       },
     },
     async (request, reply) => {
-      const { postId } = request.params;
-      const post = await visiblePost(request, postId);
+      const { target, expected } = await changedPost(request, reply, request.params.postId);
       const reason = request.body?.reason;
-      return submit(request, reply, { type: 'post.cancelled', data: { postId, socialAccountId: post.socialAccountId, ...(reason ? { reason } : {}) } }, false);
+      return submit(request, reply, { type: 'post.cancelled', data: { ...target, ...(reason ? { reason } : {}), ...expected } }, false);
     },
   );
 
@@ -370,19 +393,13 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
           'where Meta allows it. A post being published cannot be deleted (422).',
         params: PostIdParams,
         querystring: DeletePostQuery,
-        headers: z.object(PREFER_HEADER),
-        response: { 200: Written('Applied'), 202: Pending, ...writeProblems },
+        headers: CHANGE_HEADERS,
+        response: Changed('Applied'),
       },
     },
     async (request, reply) => {
-      const { postId } = request.params;
-      const post = await visiblePost(request, postId);
-      return submit(
-        request,
-        reply,
-        { type: 'post.delete-requested', data: { postId, socialAccountId: post.socialAccountId, deleteFromPlatform: request.query.fromPlatform } },
-        false,
-      );
+      const { target, expected } = await changedPost(request, reply, request.params.postId);
+      return submit(request, reply, { type: 'post.delete-requested', data: { ...target, deleteFromPlatform: request.query.fromPlatform, ...expected } }, false);
     },
   );
 

@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Caller, callerOf } from '@postwire/auth';
 import type { TokenCipher } from '@postwire/crypto';
 import { type DatabaseTransactionConnection, withCallerClaims } from '@postwire/db';
 import { ProblemError } from '@postwire/service-kit';
-import { type AttemptRow, type DeliveryRow, type EndpointRow, createWebhooksRepository } from '../db/webhooks-repository.ts';
+import { type AttemptRow, type DeliveryRow, type EndpointRow, type WebhooksRepository, createWebhooksRepository } from '../db/webhooks-repository.ts';
+import { type EntityTag, acceptedVersions } from '../domain/entity-tags.ts';
 import { MAX_TYPE_FILTERS, parseTypeFilter } from '../domain/live-events.ts';
 import { isBlockedAddress } from '../domain/outbound-address.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../domain/webhook-retry.ts';
 import { generateWebhookSecret, secretKey } from '../domain/webhook-signature.ts';
 import { endpointSecretContext } from '../webhooks/secrets.ts';
+import { IF_MATCH_HEADER, checkIfMatch, versionedResponses } from './conditional-writes.ts';
 import { jsonResponse, locationHeader, problemResponse } from './problem-docs.ts';
 
 export type WebhookRouteOptions = {
@@ -214,6 +217,9 @@ const toEndpoint = (row: EndpointRow): z.infer<typeof Endpoint> => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
+/** An endpoint's ETag: its version (the repository's ENDPOINT_VERSION), which If-Match is checked against. */
+const versionOf = (row: EndpointRow): EntityTag => ({ weak: false, opaque: row.version });
+
 const toDelivery = (row: DeliveryRow): z.infer<typeof Delivery> => ({
   id: row.id,
   endpointId: row.endpoint_id,
@@ -295,6 +301,29 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
   const asCaller = <T>(caller: Caller, work: (connection: DatabaseTransactionConnection) => Promise<T>) =>
     withCallerClaims(fastify.db, { sub: caller.userId, organisationId: caller.organisationId }, work);
 
+  /**
+   * A change to one endpoint under If-Match: the statement itself carries the versions it accepts, so nothing can
+   * change the endpoint between the check and the write. No row is a 404 when the endpoint is gone, else a 412
+   * naming its current version.
+   */
+  const changeEndpoint = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    endpointId: string,
+    change: (endpoints: WebhooksRepository, versions: readonly string[] | undefined) => Promise<EndpointRow | null>,
+  ) => {
+    const ifMatch = checkIfMatch(request.headers['if-match']);
+    return asCaller(callerOf(request), async (connection) => {
+      const endpoints = createWebhooksRepository(connection);
+      const changed = await change(endpoints, ifMatch === undefined ? undefined : acceptedVersions(ifMatch));
+      if (changed) return changed;
+      const current = await endpoints.findEndpoint(endpointId);
+      if (!current) throw endpointNotFound();
+      reply.versionedBy(versionOf(current));
+      throw new ProblemError(412, 'precondition-failed', 'Precondition Failed', 'The webhook endpoint changed since the version If-Match names; nothing was applied.');
+    });
+  };
+
   fastify.post(
     '/webhooks/endpoints',
     {
@@ -365,10 +394,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         response: { 200: jsonResponse(Endpoint, 'The endpoint'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const row = await asCaller(callerOf(request), (connection) => createWebhooksRepository(connection).findEndpoint(request.params.endpointId));
       if (!row) throw endpointNotFound();
-      return toEndpoint(row);
+      return reply.versionedBy(versionOf(row)).send(toEndpoint(row));
     },
   );
 
@@ -379,8 +408,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         tags: ['webhooks'],
         operationId: 'updateWebhookEndpoint',
         summary: 'Change a webhook endpoint, or enable it again',
-        description: '`enabled: true` on a disabled endpoint clears its failure streak; its pending deliveries resume.',
+        description:
+          '`enabled: true` on a disabled endpoint clears its failure streak; its pending deliveries resume. With If-Match, only ' +
+          'while the endpoint is still at the version you read (412 otherwise, with its current ETag).',
         params: EndpointIdParams,
+        headers: z.object(IF_MATCH_HEADER),
         body: z
           .object({
             url: EndpointUrl.optional(),
@@ -389,28 +421,31 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
             enabled: z.boolean().optional(),
           })
           .strict(),
-        response: {
+        response: versionedResponses({
           200: jsonResponse(Endpoint, 'The endpoint as changed'),
           404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation'),
           422: problemResponse(422, 'The target resolves to a private, loopback or link-local address (`webhook-target-not-allowed`)'),
-        },
+        }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { url, description, eventTypes, enabled } = request.body;
       const types = eventTypes === undefined ? undefined : checkEventTypes(eventTypes);
       if (url !== undefined) await checkTarget(url, allowPrivateTargets);
-      const row = await asCaller(callerOf(request), (connection) =>
-        createWebhooksRepository(connection).updateEndpoint(request.params.endpointId, {
-          ...(url === undefined ? {} : { url }),
-          ...(description === undefined ? {} : { description }),
-          ...(types === undefined ? {} : { eventTypes: types }),
-          ...(enabled === undefined ? {} : { enabled }),
-        }),
+      const row = await changeEndpoint(request, reply, request.params.endpointId, (endpoints, versions) =>
+        endpoints.updateEndpoint(
+          request.params.endpointId,
+          {
+            ...(url === undefined ? {} : { url }),
+            ...(description === undefined ? {} : { description }),
+            ...(types === undefined ? {} : { eventTypes: types }),
+            ...(enabled === undefined ? {} : { enabled }),
+          },
+          versions,
+        ),
       );
-      if (!row) throw endpointNotFound();
       if (enabled === true) fastify.webhookDeliveries.wake();
-      return toEndpoint(row);
+      return reply.versionedBy(versionOf(row)).send(toEndpoint(row));
     },
   );
 
@@ -421,20 +456,23 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         tags: ['webhooks'],
         operationId: 'rotateWebhookSecret',
         summary: 'Replace the signing secret',
-        description: 'Takes effect for the next attempt; the answer shows the new secret once.',
+        description: 'Takes effect for the next attempt; the answer shows the new secret once. With If-Match, only while the endpoint is still at that version.',
         params: EndpointIdParams,
+        headers: z.object(IF_MATCH_HEADER),
         body: z.object({ secret: Secret.optional() }).optional(),
-        response: { 200: jsonResponse(EndpointWithSecret, 'The endpoint with its new secret, shown here only'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
+        response: versionedResponses({
+          200: jsonResponse(EndpointWithSecret, 'The endpoint with its new secret, shown here only'),
+          404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation'),
+        }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const secret = request.body?.secret ?? generateWebhookSecret();
       const { endpointId } = request.params;
-      const row = await asCaller(callerOf(request), (connection) =>
-        createWebhooksRepository(connection).updateEndpoint(endpointId, { secret: cipher.encrypt(secret, endpointSecretContext(endpointId)) }),
+      const row = await changeEndpoint(request, reply, endpointId, (endpoints, versions) =>
+        endpoints.updateEndpoint(endpointId, { secret: cipher.encrypt(secret, endpointSecretContext(endpointId)) }, versions),
       );
-      if (!row) throw endpointNotFound();
-      return { ...toEndpoint(row), secret };
+      return reply.versionedBy(versionOf(row)).send({ ...toEndpoint(row), secret });
     },
   );
 
@@ -445,14 +483,20 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         tags: ['webhooks'],
         operationId: 'deleteWebhookEndpoint',
         summary: 'Remove a webhook endpoint and its delivery log',
-        description: 'Nothing more is delivered to it; pending deliveries and the log go with it. Answers the endpoint as it was.',
+        description:
+          'Nothing more is delivered to it; pending deliveries and the log go with it. Answers the endpoint as it was. With ' +
+          'If-Match, only while the endpoint is still at that version.',
         params: EndpointIdParams,
-        response: { 200: jsonResponse(Endpoint, 'Removed: the endpoint as it was'), 404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation') },
+        headers: z.object(IF_MATCH_HEADER),
+        response: {
+          200: jsonResponse(Endpoint, 'Removed: the endpoint as it was'),
+          404: problemResponse(404, 'No such webhook endpoint (or delivery) in your organisation'),
+          412: versionedResponses({})[412],
+        },
       },
     },
-    async (request) => {
-      const deleted = await asCaller(callerOf(request), (connection) => createWebhooksRepository(connection).deleteEndpoint(request.params.endpointId));
-      if (!deleted) throw endpointNotFound();
+    async (request, reply) => {
+      const deleted = await changeEndpoint(request, reply, request.params.endpointId, (endpoints, versions) => endpoints.deleteEndpoint(request.params.endpointId, versions));
       return toEndpoint(deleted);
     },
   );
