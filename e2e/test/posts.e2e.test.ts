@@ -377,7 +377,9 @@ describe('publishing end to end: gateway → Kafka → publisher → Meta sandbo
     );
     const statuses = [first?.statusCode, second?.statusCode].sort();
     expect(statuses, `${first?.body} ${second?.body}`).toEqual([200, 412]);
-    const winner = first?.statusCode === 200 ? 'Racer A' : 'Racer B';
+    const [winner, loser] = first?.statusCode === 200 ? ['Racer A', second] : ['Racer B', first];
+    // Both were read at the version named, so both went to the publisher: the loser was refused there, on the locked row.
+    expect(loser?.json()).toMatchObject({ code: 'precondition-failed', postId: draft.id, requestEventId: expect.any(String) });
     const after = await api.request(alice, 'GET', `/v1/posts/${draft.id}`);
     expect(after.json<{ content: { caption: string } }>().content.caption).toBe(winner);
     const stored = await stack.admin.query<{ caption: string }>('SELECT caption FROM publisher.social_media_posts WHERE id = $1', [draft.id]);
