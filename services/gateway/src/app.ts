@@ -54,7 +54,15 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   // Only the connect flow reads cookies: no other request pays for parsing them.
   await fastify.register(async (connect) => {
     await connect.register(cookie);
-    await connect.register(connectRoutes, { prefix: '/v1', graph, cipher, publicUrl: config.publicUrl, answerTimeoutMs: config.connectWaitMs });
+    await connect.register(connectRoutes, {
+      prefix: '/v1',
+      graph,
+      cipher,
+      publicUrl: config.publicUrl,
+      answerTimeoutMs: config.connectWaitMs,
+      resultTtlMs: config.connectResultTtlMs,
+      webOrigins: config.webOrigins,
+    });
   });
   await fastify.register(upstreamPlugin, { timeoutMs: config.upstreams.timeoutMs });
   // Live events: SSE streams fed by this instance's consumers; webhooks fanned out and sent by the worker role.

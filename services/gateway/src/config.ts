@@ -52,6 +52,8 @@ export const configSchema = z
     GATEWAY_UPSTREAM_TIMEOUT_MS: fields.durationMs(5_000),
     // How long a connect callback waits for the accounts service to say what it connected.
     GATEWAY_CONNECT_WAIT_MS: fields.durationMs(8_000),
+    // How long a reload of a completed connect callback shows that connect's result again (same browser only).
+    GATEWAY_CONNECT_RESULT_TTL_MS: fields.durationMs(10 * 60_000),
     // How long a post write waits for the publisher's post.accepted / post.rejected before answering 202.
     GATEWAY_POST_WAIT_MS: fields.durationMs(2_000),
     // Names this instance's answers consumer group; unique per running instance (the host name by default).
@@ -79,6 +81,7 @@ export const configSchema = z
     kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
     upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, publisher: env.GATEWAY_PUBLISHER_URL, analytics: env.GATEWAY_ANALYTICS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
+    connectResultTtlMs: env.GATEWAY_CONNECT_RESULT_TTL_MS,
     postWaitMs: env.GATEWAY_POST_WAIT_MS,
     instanceId: env.GATEWAY_INSTANCE_ID,
     webOrigins: env.GATEWAY_WEB_ORIGINS,

@@ -4,13 +4,17 @@ import { type TokenCipher, columnContext, createTokenCipher } from '@postwire/cr
 import {
   CONNECT_ATTEMPT_TTL_MS,
   CONNECT_SESSION_TTL_MS,
+  type ConnectResultRecord,
   type ConnectSession,
+  RESULT_COOKIE_MAX_LENGTH,
   codeChallengeOf,
   createNonceLedger,
   newConnectSession,
   openConnectAttempt,
+  openConnectResult,
   openConnectSession,
   sealConnectAttempt,
+  sealConnectResult,
   sealConnectSession,
 } from '../src/domain/connect-session.ts';
 
@@ -50,6 +54,14 @@ describe('connect session', () => {
     expect(session.accountId).toBe(accountId);
     expect('codeVerifier' in session).toBe(false);
     expect('accountId' in started()).toBe(false);
+  });
+
+  it('carries the returnTo it was started with, and none when it was not', () => {
+    const returnTo = 'https://app.example.com/settings?tab=accounts';
+    const session = newConnectSession({ provider: 'facebook', organisationId: randomUUID(), userId: randomUUID(), pkce: false, now, returnTo });
+    expect(session.returnTo).toBe(returnTo);
+    expect(reopened(newCipher(), session)).toEqual({ ok: true, session });
+    expect('returnTo' in started()).toBe(false);
   });
 
   it('round-trips through a sealed cookie that does not reveal the verifier or the ids', () => {
@@ -138,6 +150,7 @@ describe('connect session', () => {
     ['a verifier with text after it', { codeVerifier: `${'v'.repeat(64)}=` }],
     ['a verifier with text before it', { codeVerifier: `=${'v'.repeat(64)}` }],
     ['an account that is not a UUID', { accountId: 'acct' }],
+    ['a returnTo longer than 1024 characters', { returnTo: `https://app.example.com/${'a'.repeat(1001)}` }],
     ['a fractional expiry', { expiresAt: now + 0.5 + CONNECT_SESSION_TTL_MS }],
     ['no expiry', { expiresAt: undefined }],
   ])('refuses a sealed session with %s', (_what, change) => {
@@ -177,6 +190,12 @@ describe('connect attempt cookie', () => {
     expect(openConnectAttempt(cipher, cookie, { ...expected, provider: 'instagram', now })).toBeUndefined();
   });
 
+  it("carries the flow's nonce, returnTo and account, so its outcome can be kept and sent back", () => {
+    const cipher = newCipher();
+    const sealed = { ...attempt(), nonce: 'n'.repeat(43), returnTo: 'https://app.example.com/', accountId: randomUUID() };
+    expect(openConnectAttempt(cipher, sealConnectAttempt(cipher, sealed), { attemptId: sealed.attemptId, provider: 'facebook', now })).toEqual(sealed);
+  });
+
   it('refuses a missing, forged or foreign cookie, and one whose content is not an attempt', () => {
     const cipher = newCipher();
     const sealed = attempt();
@@ -190,7 +209,15 @@ describe('connect attempt cookie', () => {
     }
     expect(openConnectAttempt(cipher, cipher.encrypt(JSON.stringify(sealed), 'gateway:connect-attempt'), expected)).toEqual(sealed);
     expect(openConnectAttempt(cipher, cipher.encrypt('not json', 'gateway:connect-attempt'), expected)).toBeUndefined();
-    for (const change of [{ attemptId: 'a1' }, { provider: 'myspace' }, { expiresAt: now + 0.5 + CONNECT_ATTEMPT_TTL_MS }, { answerBy: undefined }]) {
+    for (const change of [
+      { attemptId: 'a1' },
+      { provider: 'myspace' },
+      { expiresAt: now + 0.5 + CONNECT_ATTEMPT_TTL_MS },
+      { answerBy: undefined },
+      { nonce: 'n'.repeat(42) },
+      { returnTo: 'x'.repeat(1025) },
+      { accountId: 'acct' },
+    ]) {
       expect(openConnectAttempt(cipher, sealConnectAttempt(cipher, { ...sealed, ...change } as ReturnType<typeof attempt>), expected)).toBeUndefined();
     }
   });
@@ -242,5 +269,94 @@ describe('nonce ledger', () => {
     expect(ledger.consume('new', now + 1000, now + 10)).toBe(true);
     expect(ledger.consume('live', now + 1000, now + 10)).toBe(false);
     expect(ledger.consume('new', now + 1000, now + 10)).toBe(false);
+  });
+});
+
+describe('connect result cookie', () => {
+  const nonce = 'AZaz09_-'.repeat(5) + 'xyz';
+  const attemptId = randomUUID();
+  const record = (change: Partial<ConnectResultRecord> = {}): ConnectResultRecord => ({
+    nonce,
+    provider: 'instagram',
+    returnTo: 'https://app.example.com/settings',
+    status: 200,
+    result: {
+      outcome: 'connected',
+      message: 'Connected 1 account.',
+      socialAccountId: randomUUID(),
+      grantedScopes: ['instagram_business_basic'],
+      accounts: [{ id: randomUUID(), platform: 'instagram', accountType: 'business', username: 'postwire.studio' }],
+      failures: [],
+    },
+    expiresAt: now + 600_000,
+    ...change,
+  });
+  const byState = (state: string | undefined, at = now) => ({ provider: 'instagram' as const, state, now: at });
+
+  it("opens for the flow's state or its attempt, for its provider, until it expires", () => {
+    const cipher = newCipher();
+    const kept = record({ attemptId });
+    const sealed = sealConnectResult(cipher, kept);
+    expect(sealed).toBeDefined();
+    expect(sealed).not.toContain('postwire.studio');
+    expect(openConnectResult(cipher, sealed, byState(nonce))).toEqual(kept);
+    expect(openConnectResult(cipher, sealed, { provider: 'instagram', attemptId, now })).toEqual(kept);
+    expect(openConnectResult(cipher, sealed, byState(nonce, kept.expiresAt - 1))).toEqual(kept);
+    expect(openConnectResult(cipher, sealed, byState(nonce, kept.expiresAt))).toBeUndefined();
+    expect(openConnectResult(cipher, sealed, { ...byState(nonce), provider: 'facebook' })).toBeUndefined();
+    expect(openConnectResult(cipher, sealed, byState(`${nonce.slice(0, -1)}A`))).toBeUndefined();
+    expect(openConnectResult(cipher, sealed, byState(undefined))).toBeUndefined();
+    expect(openConnectResult(cipher, sealed, { provider: 'instagram', attemptId: randomUUID(), now })).toBeUndefined();
+  });
+
+  it('a result kept without an attempt or without a state is found only by what it has', () => {
+    const cipher = newCipher();
+    expect(openConnectResult(cipher, sealConnectResult(cipher, record()), { provider: 'instagram', attemptId, now })).toBeUndefined();
+    const { nonce: _none, ...withoutNonce } = record({ attemptId });
+    const sealed = sealConnectResult(cipher, withoutNonce);
+    expect(openConnectResult(cipher, sealed, byState(nonce))).toBeUndefined();
+    expect(openConnectResult(cipher, sealed, { provider: 'instagram', attemptId, now })).toEqual(withoutNonce);
+  });
+
+  it('refuses a missing, forged or foreign cookie, and one whose content is not a result', () => {
+    const cipher = newCipher();
+    const kept = record();
+    expect(openConnectResult(cipher, undefined, byState(nonce))).toBeUndefined();
+    expect(openConnectResult(cipher, '', byState(nonce))).toBeUndefined();
+    expect(openConnectResult(cipher, 'not-a-cookie', byState(nonce))).toBeUndefined();
+    expect(openConnectResult(cipher, sealConnectResult(newCipher(), kept), byState(nonce))).toBeUndefined();
+    for (const context of ['', 'gateway:connect-session', 'gateway:connect-attempt']) {
+      expect(openConnectResult(cipher, cipher.encrypt(JSON.stringify(kept), context), byState(nonce))).toBeUndefined();
+    }
+    expect(openConnectResult(cipher, cipher.encrypt('not json', 'gateway:connect-result'), byState(nonce))).toBeUndefined();
+    for (const change of [{ status: 199 }, { status: 600 }, { provider: 'myspace' }, { returnTo: 'x'.repeat(1025) }, { accountId: 'acct' }, { expiresAt: now + 0.5 }, { result: { outcome: 'maybe' } }]) {
+      expect(openConnectResult(cipher, sealConnectResult(cipher, { ...kept, ...change } as ConnectResultRecord), byState(nonce))).toBeUndefined();
+    }
+  });
+
+  it('lets an unexpected failure of the cipher surface', () => {
+    const cipher = newCipher();
+    const broken: TokenCipher = { ...cipher, decrypt: () => { throw new RangeError('a bug, not a bad cookie'); } };
+    expect(() => openConnectResult(broken, sealConnectResult(cipher, record()), byState(nonce))).toThrow(RangeError);
+  });
+
+  it('fits in a cookie: too long, it drops the names, scopes and messages and keeps the ids and the outcome; longer still, nothing is kept', () => {
+    const cipher = newCipher();
+    const failures = Array.from({ length: 8 }, () => ({ accountId: randomUUID(), message: 'A reason a person can act on. '.repeat(4), missingScopes: ['instagram_business_content_publish'] }));
+    const accounts = Array.from({ length: 8 }, () => ({ id: randomUUID(), platform: 'facebook', accountType: 'page', username: 'A Facebook Page with a long name' }));
+    const large = record({ status: 200, result: { ...record().result, accounts, failures, grantedScopes: ['pages_show_list', 'pages_manage_posts', 'business_management'] } });
+    const sealed = sealConnectResult(cipher, large);
+    expect(sealed?.length).toBeLessThanOrEqual(RESULT_COOKIE_MAX_LENGTH);
+    const opened = openConnectResult(cipher, sealed, byState(nonce));
+    expect(opened?.result.grantedScopes).toBeUndefined();
+    expect(opened?.result.accounts).toEqual(accounts.map((account) => ({ ...account, username: null })));
+    expect(opened?.result.failures).toEqual(failures.map((failure) => ({ ...failure, message: '' })));
+    expect(opened?.result.outcome).toBe('connected');
+    expect(opened?.returnTo).toBe(large.returnTo);
+
+    const many = Array.from({ length: 60 }, () => ({ id: randomUUID(), platform: 'facebook', accountType: null, username: null }));
+    expect(sealConnectResult(cipher, record({ result: { ...record().result, accounts: many } }))).toBeUndefined();
+    // Small enough as it is: kept whole.
+    expect(openConnectResult(cipher, sealConnectResult(cipher, record()), byState(nonce))?.result.accounts[0]?.username).toBe('postwire.studio');
   });
 });

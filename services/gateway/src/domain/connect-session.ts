@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { type TokenCipher, TokenCipherError } from '@postwire/crypto';
+import { RETURN_TO_MAX_LENGTH } from './connect-return.ts';
 
 export const PROVIDERS = ['facebook', 'instagram'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -19,6 +20,8 @@ const ConnectSession = z.object({
   codeVerifier: z.string().regex(/^[A-Za-z0-9_-]{64}$/).optional(),
   /** Set when the flow re-authorises an account that already exists. */
   accountId: z.uuid().optional(),
+  /** Where the browser goes back to with the outcome, checked against the web origins at the start. */
+  returnTo: z.string().max(RETURN_TO_MAX_LENGTH).optional(),
   expiresAt: z.number().int(),
 });
 export type ConnectSession = z.infer<typeof ConnectSession>;
@@ -33,6 +36,7 @@ export function newConnectSession(input: {
   readonly pkce: boolean;
   readonly now: number;
   readonly accountId?: string;
+  readonly returnTo?: string;
 }): ConnectSession {
   return {
     nonce: randomBytes(32).toString('base64url'),
@@ -41,6 +45,7 @@ export function newConnectSession(input: {
     userId: input.userId,
     ...(input.pkce ? { codeVerifier: randomBytes(48).toString('base64url') } : {}),
     ...(input.accountId ? { accountId: input.accountId } : {}),
+    ...(input.returnTo ? { returnTo: input.returnTo } : {}),
     expiresAt: input.now + CONNECT_SESSION_TTL_MS,
   };
 }
@@ -122,6 +127,12 @@ const ConnectAttempt = z.object({
   expiresAt: z.number().int(),
   /** Without an answer by then, the page stops waiting and says what to do. */
   answerBy: z.number().int(),
+  /** The flow's state nonce: its result, once known, is kept for a reload of the callback too. */
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+  /** The flow's returnTo: the outcome is sent there once known. */
+  returnTo: z.string().max(RETURN_TO_MAX_LENGTH).optional(),
+  /** The account a reconnect flow was for. */
+  accountId: z.uuid().optional(),
 });
 export type ConnectAttempt = z.infer<typeof ConnectAttempt>;
 
@@ -149,4 +160,84 @@ export function openConnectAttempt(
     if (error instanceof TokenCipherError || error instanceof SyntaxError) return undefined;
     throw error;
   }
+}
+
+/**
+ * How a callback ended, kept in a third sealed cookie of the browser that completed it for a short
+ * while (GATEWAY_CONNECT_RESULT_TTL_MS): a reload or repeat of that callback (same state) or of its
+ * attempt's status URL answers the same again, without exchanging a code or connecting anything twice.
+ * The cookie is the store, so every gateway instance can answer it, and no other browser has it.
+ */
+const ConnectedAccountRecord = z.object({ id: z.uuid(), platform: z.string(), accountType: z.string().nullable(), username: z.string().nullable() });
+const FailureRecord = z.object({ accountId: z.uuid(), message: z.string(), missingScopes: z.array(z.string()) });
+const ConnectResultRecord = z.object({
+  /** The flow's state nonce: a repeat of its callback carries it (absent for an attempt kept by an older gateway). */
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+  provider: z.enum(PROVIDERS),
+  /** Set when the callback answered "still connecting": the attempt its status URL names. */
+  attemptId: z.uuid().optional(),
+  returnTo: z.string().max(RETURN_TO_MAX_LENGTH).optional(),
+  /** The account a reconnect flow was for, so that "Start again" reconnects it too. */
+  accountId: z.uuid().optional(),
+  status: z.number().int().min(200).max(599),
+  result: z.object({
+    outcome: z.enum(['connected', 'authorized', 'denied', 'failed']),
+    message: z.string(),
+    socialAccountId: z.uuid().optional(),
+    grantedScopes: z.array(z.string()).optional(),
+    accounts: z.array(ConnectedAccountRecord),
+    failures: z.array(FailureRecord),
+    /** A failure that ended the flow as a problem (its code, title and extensions), when there was one. */
+    problem: z.object({ code: z.string(), title: z.string(), extensions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),
+  }),
+  expiresAt: z.number().int(),
+});
+export type ConnectResultRecord = z.infer<typeof ConnectResultRecord>;
+
+const RESULT_SEAL_CONTEXT = 'gateway:connect-result';
+/** Room left for the cookie's name and attributes within the 4,096 bytes a browser keeps for one cookie. */
+export const RESULT_COOKIE_MAX_LENGTH = 3800;
+
+/**
+ * The sealed record, or a slimmer one when it would not fit in a cookie (the granted scopes, account
+ * names and failure messages dropped; ids, outcome and missing scopes kept), or undefined when even
+ * that is too long: then a repeat is refused as already completed, as before results were kept.
+ */
+export function sealConnectResult(cipher: TokenCipher, record: ConnectResultRecord): string | undefined {
+  const sealed = cipher.encrypt(JSON.stringify(record), RESULT_SEAL_CONTEXT);
+  if (sealed.length <= RESULT_COOKIE_MAX_LENGTH) return sealed;
+  const { grantedScopes: _dropped, ...result } = record.result;
+  const slim: ConnectResultRecord = {
+    ...record,
+    result: {
+      ...result,
+      accounts: result.accounts.map((account) => ({ ...account, username: null })),
+      failures: result.failures.map((failure) => ({ ...failure, message: '' })),
+    },
+  };
+  const slimSealed = cipher.encrypt(JSON.stringify(slim), RESULT_SEAL_CONTEXT);
+  return slimSealed.length <= RESULT_COOKIE_MAX_LENGTH ? slimSealed : undefined;
+}
+
+/** The kept result, if it is this flow's (its state, or its attempt) for this provider and not expired. */
+export function openConnectResult(
+  cipher: TokenCipher,
+  sealed: string | undefined,
+  expected: { readonly provider: Provider; readonly now: number } & ({ readonly state: string | undefined } | { readonly attemptId: string }),
+): ConnectResultRecord | undefined {
+  if (!sealed) return undefined;
+  let record: ConnectResultRecord;
+  try {
+    const parsed = ConnectResultRecord.safeParse(JSON.parse(cipher.decrypt(sealed, RESULT_SEAL_CONTEXT)));
+    if (!parsed.success) return undefined;
+    record = parsed.data;
+  } catch (error) {
+    if (error instanceof TokenCipherError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+  if (record.expiresAt <= expected.now || record.provider !== expected.provider) return undefined;
+  const matches =
+    'attemptId' in expected ? record.attemptId === expected.attemptId
+    : expected.state !== undefined && record.nonce !== undefined && sameText(expected.state, record.nonce);
+  return matches ? record : undefined;
 }

@@ -17,21 +17,26 @@ import {
 } from '@postwire/graph';
 import { ProblemError, formatTraceparent, sendProblem } from '@postwire/service-kit';
 import { randomUUID } from 'node:crypto';
+import { OUTCOME_PARAMETERS, checkReturnTo, returnToRefusal, returnToWithOutcome } from '../domain/connect-return.ts';
 import {
   CONNECT_ATTEMPT_TTL_MS,
   CONNECT_SESSION_TTL_MS,
+  type ConnectResultRecord,
+  type ConnectSession,
   PROVIDERS,
   type Provider,
   codeChallengeOf,
   createNonceLedger,
   newConnectSession,
   openConnectAttempt,
+  openConnectResult,
   openConnectSession,
   sealConnectAttempt,
+  sealConnectResult,
   sealConnectSession,
 } from '../domain/connect-session.ts';
 import { REQUESTED_SCOPES, SUPPORTS_PKCE } from '../domain/scopes.ts';
-import { renderConnectResult } from './connect-page.ts';
+import { type ConnectPage, PAGE_CONTENT_SECURITY_POLICY, type PageLinks, renderConnectResult } from './connect-page.ts';
 import { type HeaderDoc, jsonResponse, locationHeader, problemResponse, problemResponses } from './problem-docs.ts';
 
 export type ConnectRouteOptions = {
@@ -40,6 +45,10 @@ export type ConnectRouteOptions = {
   readonly publicUrl: string;
   /** How long the callback waits for the accounts service to say what it connected. */
   readonly answerTimeoutMs: number;
+  /** How long a completed callback's result is shown again on a reload, in the browser that completed it. */
+  readonly resultTtlMs: number;
+  /** The web apps a flow may return to: returnTo's origin must be one of them. */
+  readonly webOrigins: readonly string[];
   readonly now?: () => number;
 };
 
@@ -49,6 +58,8 @@ const ANSWER_SETTLE_MS = 400;
 const COOKIE = 'pw_connect';
 /** Binds a connect still in progress to the browser that started it, so only it can see the outcome. */
 const ATTEMPT_COOKIE = 'pw_connect_attempt';
+/** How a completed callback ended, so that a reload in the same browser shows it again. */
+const RESULT_COOKIE = 'pw_connect_result';
 /**
  * @fastify/oauth2 keeps the state and the PKCE verifier in cookies of its own. Here both live in the sealed
  * `pw_connect` cookie instead (bound to the organisation and user, single use), so the plugin's cookies are
@@ -122,6 +133,24 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
   const now = options.now ?? Date.now;
   const ledger = createNonceLedger();
   const redirectUri = (provider: Provider) => `${options.publicUrl}/v1/connect/${provider}/callback`;
+  /** The start of a flow like this one, for a page's "Start again". */
+  const startUrl = (provider: Provider, flow: { readonly returnTo?: string | undefined; readonly accountId?: string | undefined } = {}) => {
+    const url = new URL(`${options.publicUrl}/v1/connect/${provider}/start`);
+    if (flow.accountId) url.searchParams.set('accountId', flow.accountId);
+    if (flow.returnTo) url.searchParams.set('returnTo', flow.returnTo);
+    return url.href;
+  };
+  /** A start's returnTo, absolute and on a configured web origin, or a 400 problem: never an open redirect. */
+  const checkedReturnTo = (value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    const checked = checkReturnTo(value, options.webOrigins);
+    if (checked.ok) return checked.url;
+    const detail = returnToRefusal(checked.reason);
+    throw new ProblemError(400, 'return-to-not-allowed', 'returnTo is not allowed', detail, {
+      reason: checked.reason,
+      errors: [{ location: 'querystring', field: 'returnTo', code: 'return-to-not-allowed', message: detail }],
+    });
+  };
   const cookie = {
     path: '/v1/connect',
     httpOnly: true,
@@ -141,7 +170,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       error instanceof ProblemError || status < 500
         ? error.message
         : 'Something went wrong on our side and nothing was connected. Start again from "Connect accounts".';
-    return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult({ outcome: 'failed', provider, message }));
+    return sendPage(reply, status, { outcome: 'failed', provider, message }, { startAgain: startUrl(provider) });
   });
   // The state of a flow being started, handed to the plugin's generateStateFunction.
   const startingState = new WeakMap<FastifyRequest, string>();
@@ -191,10 +220,24 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         description:
           'Redirects (302) to Meta\'s consent dialog. With `Accept: application/json` it answers the dialog URL instead (200), ' +
           'for clients that open it themselves. Either way the flow is bound to this browser by the HttpOnly `pw_connect` ' +
-          'cookie (Set-Cookie) for 10 minutes.',
+          'cookie (Set-Cookie) for 10 minutes. With `returnTo` (a web app\'s URL on one of the gateway\'s configured web ' +
+          'origins) the callback sends the browser back there with the outcome in the query instead of showing a result page: ' +
+          `\`${OUTCOME_PARAMETERS.outcome}\` (\`connected\` or \`failed\`), \`${OUTCOME_PARAMETERS.provider}\`, ` +
+          `\`${OUTCOME_PARAMETERS.accounts}\` (the connected account ids, comma-separated) and \`${OUTCOME_PARAMETERS.code}\` ` +
+          '(the problem code when something failed: `consent-declined`, `permission-missing`, `connect-failed`, ' +
+          '`connect-timeout`, `meta-exchange-failed`, `forbidden`; beside `connected`, why some chosen accounts were not).',
         params: Params,
         querystring: z.object({
           accountId: z.uuid().optional().describe('Reconnect this existing account instead of connecting new ones'),
+          returnTo: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              'Where to send the browser back with the outcome: an absolute http(s) URL, at most 1024 characters, whose origin is one ' +
+                'of the configured web origins (GATEWAY_WEB_ORIGINS); anything else is refused (`return-to-not-allowed`)',
+            )
+            .meta({ example: 'https://app.example.com/settings/accounts' }),
         }),
         response: {
           200: jsonResponse(
@@ -212,12 +255,14 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
             },
             content: {},
           },
+          400: problemResponse(400, 'Not a valid start: a wrong parameter (`invalid-request`), or a `returnTo` this gateway does not return to (`return-to-not-allowed`)'),
         },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
       const { provider } = request.params;
+      const returnTo = checkedReturnTo(request.query.returnTo);
       const session = newConnectSession({
         provider,
         organisationId: caller.organisationId,
@@ -225,6 +270,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         pkce: SUPPORTS_PKCE[provider],
         now: now(),
         ...(request.query.accountId ? { accountId: request.query.accountId } : {}),
+        ...(returnTo ? { returnTo } : {}),
       });
       reply.setCookie(COOKIE, sealConnectSession(options.cipher, session), { ...cookie, maxAge: CONNECT_SESSION_TTL_MS / 1000 });
       startingState.set(request, session.nonce);
@@ -233,7 +279,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       if (session.codeVerifier) authorizationUrl.searchParams.set('code_challenge', codeChallengeOf(session.codeVerifier));
       reply.clearCookie(PLUGIN_STATE_COOKIE, cookie);
       reply.clearCookie(PLUGIN_VERIFIER_COOKIE, cookie);
-      request.log.info({ provider, reconnect: Boolean(request.query.accountId) }, 'connect flow started');
+      request.log.info({ provider, reconnect: Boolean(request.query.accountId), returnTo: returnTo ? new URL(returnTo).origin : undefined }, 'connect flow started');
       if (request.headers.accept?.includes('application/json')) {
         return { authorizationUrl: authorizationUrl.toString(), expiresAt: new Date(session.expiresAt).toISOString() };
       }
@@ -253,7 +299,11 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
           'Not called directly: Meta sends the browser here. Authenticated by the `pw_connect` cookie the start set in this ' +
           'browser (not a bearer token): the state must be that flow\'s, unexpired and unused. Exchanges the code and hands the ' +
           'encrypted token to the accounts service. Answers a page, or JSON with `Accept: application/json` (errors as problems: ' +
-          '`consent-declined` when access was declined, `permission-missing` when a permission was not granted).',
+          '`consent-declined` when access was declined, `permission-missing` when a permission was not granted). A flow started ' +
+          'with `returnTo` is sent back there instead (303) with the outcome in the query (see startConnect), unless it is still ' +
+          'connecting (202: the status page sends it back once the outcome is known). The outcome is kept in the HttpOnly ' +
+          '`pw_connect_result` cookie of this browser for GATEWAY_CONNECT_RESULT_TTL_MS (10 minutes by default): a reload or repeat ' +
+          'of this callback answers the same again, without exchanging the code or connecting anything twice.',
         security: [{ connectCookie: [] }],
         params: Params,
         querystring: z.object({
@@ -266,6 +316,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         response: {
           200: pageOrJson('Connected: the accounts'),
           202: pageOrJson('Access granted, still connecting: the page looks again by itself, a client follows the Location', STILL_CONNECTING_HEADERS),
+          303: RETURN_TO_REDIRECT,
           400: problemResponse(400, 'Not a valid callback: no flow of this browser (`connect-session-invalid`), already completed (`connect-session-used`), or access declined (`consent-declined`)'),
           403: problemResponse(403, 'The user who started the flow no longer belongs to its organisation'),
           ...CONNECT_PROBLEMS,
@@ -275,6 +326,12 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
     async (request, reply) => {
       const { provider } = request.params;
       const query = request.query;
+      // A reload or repeat of a callback this browser completed: the same answer again, nothing re-run.
+      const kept = openConnectResult(options.cipher, request.cookies[RESULT_COOKIE], { provider, state: query.state, now: now() });
+      if (kept) {
+        request.log.info({ provider, status: kept.status }, 'connect callback repeated: its kept result answered again');
+        return answer(request, reply, kept);
+      }
       // Whatever happens next, this flow is over: the cookie goes.
       reply.clearCookie(COOKIE, cookie);
       const opened = openConnectSession(options.cipher, request.cookies[COOKIE], { provider, state: query.state, now: now() });
@@ -294,18 +351,37 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       if (!ledger.consume(session.nonce, session.expiresAt, now())) {
         throw new ProblemError(400, 'connect-session-used', 'This connection attempt was already completed', 'Start again to connect more accounts.');
       }
+      const settled = await complete(request, reply, provider, session, query);
+      return answer(request, reply, keep(reply, { ...settled, nonce: session.nonce, provider, ...flowOf(session) }));
+    },
+  );
+
+  type CallbackQuery = { code?: string | undefined; error?: string | undefined; error_reason?: string | undefined; error_description?: string | undefined };
+  type Settled = Pick<ConnectResultRecord, 'status' | 'result' | 'attemptId'>;
+
+  /**
+   * Completes a flow whose state checked out: the membership, Meta's answer, the code exchange, the
+   * account.authorized request and its answers. A problem on the way is this flow's outcome too, kept like
+   * any other; anything else (a failure of ours) is thrown.
+   */
+  async function complete(request: FastifyRequest, reply: FastifyReply, provider: Provider, session: ConnectSession, query: CallbackQuery): Promise<Settled> {
+    try {
       // The organisation was checked at the start, up to ten minutes ago: the user must still belong to it.
       await fastify.requireMembership(request, session.userId, session.organisationId);
       if (query.error || !query.code) {
         const denied = query.error === 'access_denied';
         request.log.info({ provider, error: query.error, reason: query.error_reason }, 'connect flow ended without a code');
-        return sendResult(request, reply, 400, {
-          outcome: denied ? 'denied' : 'failed',
-          provider,
-          message: denied
-            ? 'No accounts were connected: access was declined on the consent screen.'
-            : `No accounts were connected: Meta answered "${query.error_description ?? query.error ?? 'no code'}".`,
-        });
+        return {
+          status: 400,
+          result: {
+            outcome: denied ? 'denied' : 'failed',
+            message: denied
+              ? 'No accounts were connected: access was declined on the consent screen.'
+              : `No accounts were connected: Meta answered "${query.error_description ?? query.error ?? 'no code'}".`,
+            accounts: [],
+            failures: [],
+          },
+        };
       }
 
       const grant = await exchange(provider, request, session.codeVerifier);
@@ -341,18 +417,63 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
 
       const outcome = summarise(await answers);
       request.log.info({ provider, eventId, connected: outcome.accounts.length, failures: outcome.failures.length }, 'connect flow answered');
-      if (outcome.accounts.length > 0 || outcome.failures.length > 0) {
-        return sendOutcome(request, reply, { provider, socialAccountId, grantedScopes: grant.scopes, ...outcome });
-      }
+      const granted = { socialAccountId, grantedScopes: grant.scopes };
+      if (outcome.accounts.length > 0 || outcome.failures.length > 0) return settle(outcome, granted);
       // No answer yet: the accounts service may still be retrying. This browser can look again.
       const authorizedAt = now();
-      reply.setCookie(ATTEMPT_COOKIE, sealConnectAttempt(options.cipher, { attemptId: eventId, provider, expiresAt: authorizedAt + CONNECT_ATTEMPT_TTL_MS, answerBy: authorizedAt + GIVE_UP_AFTER_MS }), {
-        ...cookie,
-        maxAge: CONNECT_ATTEMPT_TTL_MS / 1000,
-      });
-      return sendPending(request, reply, { provider, socialAccountId, grantedScopes: grant.scopes, attemptId: eventId });
-    },
-  );
+      const attempt = { attemptId: eventId, provider, expiresAt: authorizedAt + CONNECT_ATTEMPT_TTL_MS, answerBy: authorizedAt + GIVE_UP_AFTER_MS, nonce: session.nonce };
+      reply.setCookie(ATTEMPT_COOKIE, sealConnectAttempt(options.cipher, { ...attempt, ...flowOf(session) }), { ...cookie, maxAge: CONNECT_ATTEMPT_TTL_MS / 1000 });
+      return { status: 202, attemptId: eventId, result: { ...granted, outcome: 'authorized', message: STILL_CONNECTING, accounts: [], failures: [] } };
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      return {
+        status: error.status,
+        result: {
+          outcome: 'failed',
+          message: error.message,
+          accounts: [],
+          failures: [],
+          problem: { code: error.problemType, title: error.title, ...(Object.keys(error.extensions).length > 0 ? { extensions: scalars(error.extensions) } : {}) },
+        },
+      };
+    }
+  }
+
+  /** Keeps the outcome in this browser for a reload (when it fits in a cookie); answers it. */
+  function keep(reply: FastifyReply, outcome: Omit<ConnectResultRecord, 'expiresAt'>): ConnectResultRecord {
+    const record = { ...outcome, expiresAt: now() + options.resultTtlMs };
+    const sealed = options.resultTtlMs > 0 ? sealConnectResult(options.cipher, record) : undefined;
+    if (sealed) reply.setCookie(RESULT_COOKIE, sealed, { ...cookie, maxAge: Math.ceil(options.resultTtlMs / 1000) });
+    return record;
+  }
+
+  /**
+   * Answers an outcome: back to the flow's returnTo (303) once it is known; otherwise a page, JSON or a problem.
+   * Still connecting is always the status page, which sends the browser back once it knows.
+   */
+  function answer(request: FastifyRequest, reply: FastifyReply, record: ConnectResultRecord) {
+    const { provider, status, result } = record;
+    const startAgain = startUrl(provider, record);
+    if (status === 202 && record.attemptId) {
+      const statusUrl = `/v1/connect/${provider}/attempts/${record.attemptId}`;
+      reply.header('location', statusUrl).header('retry-after', String(REFRESH_SECONDS));
+      return sendResult(request, reply, 202, { ...result, provider, statusUrl }, { startAgain, refresh: `${REFRESH_SECONDS};url=${statusUrl}` });
+    }
+    if (record.returnTo) {
+      const accountIds = result.accounts.map((account) => account.id);
+      const failed = status >= 400 || result.failures.length > 0;
+      return reply.redirect(
+        returnToWithOutcome(record.returnTo, {
+          outcome: accountIds.length > 0 ? 'connected' : 'failed',
+          provider,
+          accountIds,
+          ...(failed ? { code: problemCodeOf(status, result) } : {}),
+        }),
+        303,
+      );
+    }
+    return sendResult(request, reply, status, { ...result, provider }, { startAgain });
+  }
 
   fastify.get(
     '/connect/:provider/attempts/:attemptId',
@@ -365,12 +486,15 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         description:
           'Where a still-connecting callback page (202) points: only the browser that completed the callback may look. ' +
           '200 connected, 422 failed (for example after the accounts service gave up on Meta), 202 still connecting, ' +
-          '504 no answer in time. A page, or JSON with `Accept: application/json`.',
+          '504 no answer in time. A page, or JSON with `Accept: application/json`; a flow started with `returnTo` is sent ' +
+          'back there (303) once the outcome is known. Looking again after that answers the same outcome for ' +
+          'GATEWAY_CONNECT_RESULT_TTL_MS.',
         security: [{ connectAttemptCookie: [] }],
         params: Params.extend({ attemptId: z.uuid() }),
         response: {
           200: pageOrJson('Connected: the accounts'),
           202: pageOrJson('Still connecting', STILL_CONNECTING_HEADERS),
+          303: RETURN_TO_REDIRECT,
           404: problemResponse(404, 'Not an attempt of this browser, or more than 10 minutes old (`connect-attempt-not-found`)'),
           ...CONNECT_PROBLEMS,
         },
@@ -378,25 +502,33 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
     },
     async (request, reply) => {
       const { provider, attemptId } = request.params;
+      const kept = openConnectResult(options.cipher, request.cookies[RESULT_COOKIE], { provider, attemptId, now: now() });
+      if (kept && kept.status !== 202) return answer(request, reply, kept);
       const attempt = openConnectAttempt(options.cipher, request.cookies[ATTEMPT_COOKIE], { attemptId, provider, now: now() });
       if (!attempt) {
         throw new ProblemError(404, 'connect-attempt-not-found', 'This connection attempt is not known here', 'It was started in another browser or is more than 10 minutes old. Open your account list, or start again.');
       }
+      const flow = { provider, attemptId, ...flowOf(attempt), ...(attempt.nonce ? { nonce: attempt.nonce } : {}) };
       const outcome = summarise(fastify.answers.recentAnswers(attemptId));
       if (outcome.accounts.length > 0 || outcome.failures.length > 0) {
         reply.clearCookie(ATTEMPT_COOKIE, cookie);
-        return sendOutcome(request, reply, { provider, accounts: outcome.accounts, failures: outcome.failures });
+        return answer(request, reply, keep(reply, { ...flow, ...settle(outcome) }));
       }
-      if (now() < attempt.answerBy) return sendPending(request, reply, { provider, attemptId });
+      if (now() < attempt.answerBy) {
+        return answer(request, reply, { ...flow, status: 202, result: { outcome: 'authorized', message: STILL_CONNECTING, accounts: [], failures: [] }, expiresAt: attempt.expiresAt });
+      }
       reply.clearCookie(ATTEMPT_COOKIE, cookie);
-      return sendResult(request, reply, 504, {
-        outcome: 'failed',
-        provider,
-        accounts: [],
-        failures: [],
-        message:
-          'Postwire did not hear back about this connection in time. Open your account list: if the accounts you chose are not there, start again from "Connect accounts".',
-      });
+      const timedOut: Settled = {
+        status: 504,
+        result: {
+          outcome: 'failed',
+          accounts: [],
+          failures: [],
+          message:
+            'Postwire did not hear back about this connection in time. Open your account list: if the accounts you chose are not there, start again from "Connect accounts".',
+        },
+      };
+      return answer(request, reply, keep(reply, { ...flow, ...timedOut }));
     },
   );
 
@@ -445,17 +577,22 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
 export type ConnectedAccount = { readonly id: string; readonly platform: string; readonly accountType: string | null; readonly username: string | null };
 export type ConnectFailure = { readonly accountId: string; readonly message: string; readonly missingScopes: readonly string[] };
 
-type ConnectResult = {
-  readonly outcome: 'connected' | 'authorized' | 'denied' | 'failed';
-  readonly provider: Provider;
-  readonly message: string;
-  readonly socialAccountId?: string;
-  readonly grantedScopes?: readonly string[];
-  readonly accounts?: readonly ConnectedAccount[];
-  readonly failures?: readonly ConnectFailure[];
-  /** Where a still-connecting result can be looked up again. */
-  readonly statusUrl?: string;
-};
+/** An outcome as answered: the kept result and its provider, and where a still-connecting one is looked up. */
+type ConnectResult = ConnectResultRecord['result'] & { readonly provider: Provider; readonly statusUrl?: string };
+
+const STILL_CONNECTING = 'Access granted. Postwire is still connecting the accounts you chose; this page shows the result as soon as it is known. Keep it open.';
+
+/** The 303 back to a flow's returnTo, as the document declares it. */
+const RETURN_TO_REDIRECT = {
+  description: `A flow started with \`returnTo\`: back there, with \`${OUTCOME_PARAMETERS.outcome}\` and the rest of the outcome in the query`,
+  headers: {
+    Location: {
+      type: 'string',
+      description: `The flow's returnTo with the outcome, e.g. https://app.example.com/settings/accounts?${OUTCOME_PARAMETERS.outcome}=connected&${OUTCOME_PARAMETERS.provider}=instagram&${OUTCOME_PARAMETERS.accounts}=2c6f0e4a-9b1d-4f3e-a7c5-6d8e9f0a1b2c`,
+    },
+  },
+  content: {},
+} as const;
 
 function summarise(events: readonly IncomingEvent<typeof accountEvents>[]) {
   const accounts: ConnectedAccount[] = [];
@@ -464,10 +601,48 @@ function summarise(events: readonly IncomingEvent<typeof accountEvents>[]) {
     if (event.type === 'account.connected') {
       accounts.push({ id: event.data.socialAccountId, platform: event.data.platform, accountType: event.data.accountType, username: event.data.username });
     } else if (event.type === 'account.connection-failed') {
-      failures.push({ accountId: event.data.socialAccountId, message: event.data.error.message, missingScopes: event.data.missingScopes ?? [] });
+      failures.push({ accountId: event.data.socialAccountId, message: event.data.error.message, missingScopes: [...(event.data.missingScopes ?? [])] });
     }
   }
   return { accounts, failures };
+}
+
+/** Connected (200) when any account connected, else failed (422) with each reason. */
+function settle(
+  outcome: { accounts: ConnectedAccount[]; failures: ConnectFailure[] },
+  granted: { socialAccountId?: string; grantedScopes?: string[] } = {},
+): { status: number; result: ConnectResultRecord['result'] } {
+  const { accounts, failures } = outcome;
+  const common = { ...granted, accounts, failures: failures.map((failure) => ({ ...failure, missingScopes: [...failure.missingScopes] })) };
+  if (accounts.length > 0) {
+    return { status: 200, result: { ...common, outcome: 'connected', message: `Connected ${accounts.length} account${accounts.length === 1 ? '' : 's'}.` } };
+  }
+  return { status: 422, result: { ...common, outcome: 'failed', message: `No accounts were connected: ${[...new Set(failures.map((failure) => failure.message))].join(' ')}` } };
+}
+
+/** What a flow started with and a page's "Start again" repeats: its returnTo and the account it reconnects. */
+function flowOf(flow: { readonly returnTo?: string | undefined; readonly accountId?: string | undefined }) {
+  return { ...(flow.returnTo ? { returnTo: flow.returnTo } : {}), ...(flow.accountId ? { accountId: flow.accountId } : {}) };
+}
+
+/** Which problem an outcome is: the one it ended with, else declined, no answer in time, a permission missing, or failed. */
+function problemCodeOf(status: number, result: ConnectResultRecord['result']): string {
+  if (result.problem) return result.problem.code;
+  if (result.outcome === 'denied') return 'consent-declined';
+  if (status === 504) return 'connect-timeout';
+  return result.failures.some((failure) => failure.missingScopes.length > 0) ? 'permission-missing' : 'connect-failed';
+}
+
+const PROBLEM_TITLES: Readonly<Record<string, string>> = {
+  'consent-declined': 'Access was declined',
+  'connect-timeout': 'No answer in time',
+};
+
+/** A problem's extensions as a cookie keeps them: its scalar values. */
+function scalars(extensions: Readonly<Record<string, unknown>>): Record<string, string | number | boolean> {
+  return Object.fromEntries(
+    Object.entries(extensions).filter((entry): entry is [string, string | number | boolean] => ['string', 'number', 'boolean'].includes(typeof entry[1])),
+  );
 }
 
 /** A browser that did not ask for JSON gets a page. */
@@ -475,76 +650,33 @@ function wantsPage(request: FastifyRequest): boolean {
   return !request.headers.accept?.includes('application/json');
 }
 
+/** A result page, with the policy that lets it show its inline style and nothing else run. */
+function sendPage(reply: FastifyReply, status: number, page: ConnectPage, links: PageLinks) {
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CONTENT_SECURITY_POLICY).send(renderConnectResult(page, links));
+}
+
 /**
  * A page for a browser; for a client, JSON, and an error as a problem (its code says which: declined,
- * a permission missing, failed, or no answer in time), with the outcome's fields as extensions.
+ * a permission missing, failed, no answer in time, or the problem the flow ended with), with the
+ * outcome's fields as extensions.
  */
-function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult, refresh?: string) {
-  if (!wantsPage(request) && status >= 400) {
-    const code =
-      result.outcome === 'denied' ? 'consent-declined'
-      : status === 504 ? 'connect-timeout'
-      : result.failures?.some((failure) => failure.missingScopes.length > 0) ? 'permission-missing'
-      : 'connect-failed';
-    const { message, ...outcome } = result;
-    const missing = result.failures?.flatMap((failure) => failure.missingScopes.map((scope) => ({ field: 'scope', code: 'permission-missing', message: `${scope} was not granted` }))) ?? [];
-    return sendProblem(reply, {
-      type: `https://postwire.dev/problems/${code}`,
-      code,
-      title: code === 'consent-declined' ? 'Access was declined' : code === 'connect-timeout' ? 'No answer in time' : 'Nothing was connected',
-      status,
-      detail: message,
-      ...outcome,
-      ...(missing.length > 0 ? { errors: missing } : {}),
-      requestId: request.id,
-    });
-  }
-  if (!wantsPage(request)) return reply.code(status).send(result);
-  return reply.code(status).type('text/html; charset=utf-8').send(renderConnectResult(result, refresh));
-}
-
-/** Connected (200) when any account connected, else failed (422) with each reason. */
-function sendOutcome(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  outcome: { provider: Provider; socialAccountId?: string; grantedScopes?: readonly string[]; accounts: ConnectedAccount[]; failures: ConnectFailure[] },
-) {
-  const { provider, socialAccountId, grantedScopes, accounts, failures } = outcome;
-  const common = { provider, ...(socialAccountId ? { socialAccountId } : {}), ...(grantedScopes ? { grantedScopes } : {}), accounts, failures };
-  if (accounts.length > 0) {
-    return sendResult(request, reply, 200, { ...common, outcome: 'connected', message: `Connected ${accounts.length} account${accounts.length === 1 ? '' : 's'}.` });
-  }
-  return sendResult(request, reply, 422, {
-    ...common,
-    outcome: 'failed',
-    message: `No accounts were connected: ${failures.map((failure) => failure.message).join(' ')}`,
+function sendResult(request: FastifyRequest, reply: FastifyReply, status: number, result: ConnectResult, links: PageLinks) {
+  if (wantsPage(request)) return sendPage(reply, status, result, links);
+  const { message, problem, ...outcome } = result;
+  if (status < 400) return reply.code(status).send({ ...outcome, message });
+  const code = problemCodeOf(status, result);
+  const missing = result.failures.flatMap((failure) => failure.missingScopes.map((scope) => ({ field: 'scope', code: 'permission-missing', message: `${scope} was not granted` })));
+  return sendProblem(reply, {
+    type: `https://postwire.dev/problems/${code}`,
+    code,
+    title: problem?.title ?? PROBLEM_TITLES[code] ?? 'Nothing was connected',
+    status,
+    detail: message,
+    ...outcome,
+    ...problem?.extensions,
+    ...(missing.length > 0 ? { errors: missing } : {}),
+    requestId: request.id,
   });
-}
-
-/** 202: still connecting; the page looks again by itself, a client follows the Location. */
-function sendPending(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  pending: { provider: Provider; attemptId: string; socialAccountId?: string; grantedScopes?: readonly string[] },
-) {
-  const statusUrl = `/v1/connect/${pending.provider}/attempts/${pending.attemptId}`;
-  reply.header('location', statusUrl).header('retry-after', String(REFRESH_SECONDS));
-  return sendResult(
-    request,
-    reply,
-    202,
-    {
-      outcome: 'authorized',
-      provider: pending.provider,
-      ...(pending.socialAccountId ? { socialAccountId: pending.socialAccountId } : {}),
-      ...(pending.grantedScopes ? { grantedScopes: pending.grantedScopes } : {}),
-      accounts: [],
-      failures: [],
-      statusUrl,
-      message: 'Access granted. Postwire is still connecting the accounts you chose; this page shows the result as soon as it is known. Keep it open.',
-    },
-    `${REFRESH_SECONDS};url=${statusUrl}`,
-  );
 }
 
 /**
