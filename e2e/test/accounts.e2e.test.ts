@@ -83,7 +83,7 @@ describe('connecting accounts end to end: gateway → Kafka → accounts → gat
     const page = await connect(alice, 'facebook', { accept: 'text/html' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('data-outcome="connected"');
-    expect(page.body).toContain('Instagram @postwire.bakery (business)');
+    expect(page.body).toContain('Instagram account @postwire.bakery (business)');
     await eventually(async () => ((await api(alice, `/v1/accounts/${instagram.id}`)).json().status === 'active' ? true : undefined), 'the reconnect', { timeoutMs: 30_000 });
     const rows = await stack.admin.query('SELECT count(*)::int AS count FROM accounts.social_media_accounts WHERE organisation_id = $1', [alice.organisationId]);
     expect(rows.rows[0]?.count).toBe(4);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -50,7 +51,12 @@ export type StackOptions = {
 
 export async function startStack(options: StackOptions = {}) {
   const database: TestDatabase = await createTestDatabase('e2e');
-  const sandbox = await startMetaSandbox();
+  // The gateway's public URL is where it really listens, and the sandbox's app lets Meta's dialogs send a
+  // browser back there: a real browser follows the whole flow.
+  const gatewayPublicUrl = `http://127.0.0.1:${await freePort()}`;
+  const sandbox = await startMetaSandbox({
+    META_SANDBOX_REDIRECT_URIS: ['facebook', 'instagram'].map((provider) => `${gatewayPublicUrl}/v1/connect/${provider}/callback`).join(','),
+  });
   const logs = createLogCapture();
   const keyRing = { TOKEN_ENCRYPTION_KEYS: `e2e-1:${randomBytes(32).toString('base64')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'e2e-1' };
   const shared = {
@@ -101,6 +107,7 @@ export async function startStack(options: StackOptions = {}) {
     gatewayApp,
     loadConfig(gatewayConfigSchema, {
       ...shared,
+      GATEWAY_PUBLIC_URL: gatewayPublicUrl,
       GATEWAY_ACCOUNTS_URL: accounts.url,
       ...(publisher ? { GATEWAY_PUBLISHER_URL: publisher.url } : {}),
       ...(analytics ? { GATEWAY_ANALYTICS_URL: analytics.url } : {}),
@@ -111,6 +118,8 @@ export async function startStack(options: StackOptions = {}) {
       GATEWAY_WEBHOOK_CONSUMER_GROUP: uniqueName('e2e-webhooks'),
       ...options.gatewayEnvironment,
     }),
+    {},
+    Number(new URL(gatewayPublicUrl).port),
   );
 
   const admin = new pg.Client({ connectionString: database.adminUrl });
@@ -152,13 +161,30 @@ export async function startStack(options: StackOptions = {}) {
 
 type AppPlugin<Config, Extra> = (instance: FastifyInstance, options: { config: Config } & Extra) => Promise<void>;
 
-async function listen<Config, Extra extends object>(service: string, stream: Writable, plugin: AppPlugin<Config, Extra>, config: Config, extra: Extra = {} as Extra) {
+async function listen<Config, Extra extends object>(
+  service: string,
+  stream: Writable,
+  plugin: AppPlugin<Config, Extra>,
+  config: Config,
+  extra: Extra = {} as Extra,
+  port = 0,
+) {
   const logger = loggerOptions({ service, level: 'debug' });
   const app = Fastify({ ...problemServerOptions, logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   // Run as a skip-override plugin so the service's decorators (e.g. its workers) are reachable from the test.
   await app.register(fp(async (instance: FastifyInstance) => plugin(instance, { config, ...extra })));
-  const url = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
+  const url = (await app.listen({ host: '127.0.0.1', port })).replace('localhost', '127.0.0.1');
   return { app, url };
+}
+
+/** A loopback port free right now, for a server whose URL must be known before it starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
 
 export { eventually } from '@postwire/testing';
