@@ -7,7 +7,7 @@
 //   once while the ledger is below capacity. Only the cost of a call differs.
 // - connect-session.ts, openConnectAttempt: `if (!sealed) return undefined` -> `if (false)`. A missing
 //   or empty cookie then reaches the cipher, which refuses it as malformed, and that too answers
-//   undefined. The guard only saves the attempt.
+//   undefined. The guard only saves the attempt. The same holds for openConnectResult's `if (!sealed)`.
 // - post-requests.ts, prefersRespondAsync: `header ?? []` -> `header ?? ["Stryker was here"]`. An absent
 //   header read as one preference that is not respond-async answers false all the same.
 // - live-events.ts, publicPayload: `typeof item === 'string' && CIPHERTEXT.test(item)` -> `true && ...`.
@@ -16,8 +16,10 @@
 import { mutationConfig } from '../../stryker.shared.ts';
 
 export default mutationConfig([
+  'src/domain/connect-return.ts',
   'src/domain/connect-session.ts',
   'src/domain/post-requests.ts',
+  'src/domain/scopes.ts',
   'src/domain/live-events.ts',
   'src/domain/outbound-address.ts',
   'src/domain/webhook-retry.ts',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OUTCOME_PARAMETERS, RETURN_TO_MAX_LENGTH, checkReturnTo, returnToRefusal, returnToWithOutcome } from '../src/domain/connect-return.ts';
-import { REQUESTED_SCOPES, SCOPE_WORDS, scopeInWords } from '../src/domain/scopes.ts';
+import { REQUESTED_SCOPES, SCOPE_WORDS, SUPPORTS_PKCE, scopeInWords } from '../src/domain/scopes.ts';
 
 const ORIGINS = ['https://app.example.com', 'http://localhost:5173'];
 
@@ -101,6 +101,10 @@ describe('permissions in words', () => {
     const requested = [...new Set(Object.values(REQUESTED_SCOPES).flat())].sort();
     expect(Object.keys(SCOPE_WORDS).sort()).toEqual(requested);
     for (const scope of requested) expect(scopeInWords(scope)).toMatch(/^[A-Z][^.]+$/);
+  });
+
+  it('uses PKCE with Facebook Login only: Instagram Login documents none', () => {
+    expect(SUPPORTS_PKCE).toEqual({ facebook: true, instagram: false });
   });
 
   it('names publishing as a person would', () => {

@@ -215,6 +215,8 @@ describe('connect attempt cookie', () => {
       { expiresAt: now + 0.5 + CONNECT_ATTEMPT_TTL_MS },
       { answerBy: undefined },
       { nonce: 'n'.repeat(42) },
+      { nonce: ` ${'n'.repeat(43)}` },
+      { nonce: `${'n'.repeat(43)} ` },
       { returnTo: 'x'.repeat(1025) },
       { accountId: 'acct' },
     ]) {
@@ -329,9 +331,64 @@ describe('connect result cookie', () => {
       expect(openConnectResult(cipher, cipher.encrypt(JSON.stringify(kept), context), byState(nonce))).toBeUndefined();
     }
     expect(openConnectResult(cipher, cipher.encrypt('not json', 'gateway:connect-result'), byState(nonce))).toBeUndefined();
-    for (const change of [{ status: 199 }, { status: 600 }, { provider: 'myspace' }, { returnTo: 'x'.repeat(1025) }, { accountId: 'acct' }, { expiresAt: now + 0.5 }, { result: { outcome: 'maybe' } }]) {
+    const problem = { code: 'forbidden', title: 'Forbidden' };
+    for (const change of [
+      { status: 199 },
+      { status: 600 },
+      { provider: 'myspace' },
+      { nonce: ` ${nonce}` },
+      { nonce: `${nonce} ` },
+      { returnTo: 'x'.repeat(1025) },
+      { accountId: 'acct' },
+      { expiresAt: now + 0.5 },
+      { result: { ...kept.result, outcome: 'maybe' } },
+      { result: { ...kept.result, problem: { title: 'Forbidden' } } },
+      { result: { ...kept.result, problem: { code: 'forbidden' } } },
+      { result: { ...kept.result, problem: { ...problem, extensions: { nested: { a: 1 } } } } },
+    ]) {
       expect(openConnectResult(cipher, sealConnectResult(cipher, { ...kept, ...change } as ConnectResultRecord), byState(nonce))).toBeUndefined();
     }
+  });
+
+  it('keeps every outcome, and the problem a flow ended with (its code, title and scalar extensions)', () => {
+    const cipher = newCipher();
+    for (const outcome of ['connected', 'authorized', 'denied', 'failed'] as const) {
+      const kept = record({ result: { ...record().result, outcome } });
+      expect(openConnectResult(cipher, sealConnectResult(cipher, kept), byState(nonce))).toEqual(kept);
+    }
+    const failed = record({
+      status: 502,
+      result: { ...record().result, outcome: 'failed', problem: { code: 'meta-exchange-failed', title: 'Meta did not accept the login', extensions: { metaClass: 'transient', retries: 0, final: true } } },
+    });
+    expect(openConnectResult(cipher, sealConnectResult(cipher, failed), byState(nonce))).toEqual(failed);
+  });
+
+  it('keeps a record exactly as long as a cookie allows, whole or slimmed, and nothing one character longer', () => {
+    const cipher = newCipher();
+    const length = (kept: ConnectResultRecord) => cipher.encrypt(JSON.stringify(kept), 'gateway:connect-result').length;
+    /** The record with `message` padded so that `measured(record)` is exactly `target` long (the padding and a returnTo of 1-3 characters are the knobs). */
+    const sized = (base: ConnectResultRecord, measured: (kept: ConnectResultRecord) => number, target: number) => {
+      for (const suffix of ['a', 'ab', 'abc']) {
+        for (let padding = 0; padding < 4000; padding += 1) {
+          const kept = { ...base, returnTo: `https://app.example.com/${suffix}`, result: { ...base.result, message: 'm'.repeat(padding) } };
+          if (measured(kept) === target) return kept;
+        }
+      }
+      throw new Error('no padding gives that length');
+    };
+    const whole = sized(record(), length, RESULT_COOKIE_MAX_LENGTH);
+    expect(openConnectResult(cipher, sealConnectResult(cipher, whole), byState(nonce))).toEqual(whole);
+
+    const slimmed = (kept: ConnectResultRecord): ConnectResultRecord => {
+      const { grantedScopes: _dropped, ...result } = kept.result;
+      return { ...kept, result: { ...result, accounts: result.accounts.map((account) => ({ ...account, username: null })), failures: result.failures.map((failure) => ({ ...failure, message: '' })) } };
+    };
+    const named = record({ result: { ...record().result, accounts: Array.from({ length: 4 }, () => ({ id: randomUUID(), platform: 'facebook', accountType: 'page', username: 'n'.repeat(90) })) } });
+    const atLimit = sized(named, (kept) => length(slimmed(kept)), RESULT_COOKIE_MAX_LENGTH);
+    expect(length(atLimit)).toBeGreaterThan(RESULT_COOKIE_MAX_LENGTH);
+    expect(openConnectResult(cipher, sealConnectResult(cipher, atLimit), byState(nonce))).toEqual(slimmed(atLimit));
+    const over = sized(named, (kept) => length(slimmed(kept)), RESULT_COOKIE_MAX_LENGTH + 1);
+    expect(sealConnectResult(cipher, over)).toBeUndefined();
   });
 
   it('lets an unexpected failure of the cipher surface', () => {

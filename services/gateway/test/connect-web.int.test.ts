@@ -1,9 +1,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type EventOf, accountEvents, accountRequests } from '@postwire/contracts';
-import { createEventProducer, createKafkaClient } from '@postwire/kafka';
-import { type Observed, type TopicObserver, eventually, observeTopic, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
-import { buildGateway, createMembers, testEnvironment } from './helpers.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventOf, type accountEvents, accountRequests } from '@postwire/contracts';
+import { type Observed, type TopicObserver, eventually, observeTopic, startMetaSandbox, submitConsent } from '@postwire/testing';
+import { answerAuthorized, buildGateway, createMembers, testEnvironment } from './helpers.ts';
 
 const APP = 'https://app.example.com';
 
@@ -49,20 +48,7 @@ describe('connecting accounts from a web app', () => {
     return observed().filter((entry) => entry.headers.ce_organisationid === organisation);
   }
 
-  /** What the accounts service answers to an account.authorized request: caused by it, in its correlation. */
-  async function answerAs(authorized: Observed, events: readonly EventOf<typeof accountEvents>[]) {
-    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('connect-web-test'), logger: gateway.log });
-    const producer = createEventProducer(client, { source: '/postwire/accounts' });
-    await producer.connect();
-    try {
-      await producer.publish(
-        accountEvents,
-        events.map((event) => ({ ...event, metadata: { organisationId, causationId: authorized.headers.ce_id, correlationId: authorized.headers.ce_correlationid } })),
-      );
-    } finally {
-      await producer.disconnect();
-    }
-  }
+  const answerAs = (authorized: Observed, events: readonly EventOf<typeof accountEvents>[]) => answerAuthorized(authorized, organisationId, events, gateway.log);
 
   const authorizedFor = (correlationId: string) =>
     eventually(() => observed().find((entry) => entry.headers.ce_correlationid === correlationId), 'account.authorized', { timeoutMs: 15_000 });

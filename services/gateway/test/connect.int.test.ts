@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { accountEvents, accountRequests } from '@postwire/contracts';
-import { createEventProducer, createKafkaClient } from '@postwire/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountRequests } from '@postwire/contracts';
 import { createTokenCipher, eventFieldContext } from '@postwire/crypto';
-import { type Observed, type TopicObserver, eventually, observeTopic, sandboxControl, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
+import { type Observed, type TopicObserver, eventually, observeTopic, sandboxControl, startMetaSandbox, submitConsent } from '@postwire/testing';
 import type { GatewayConfig } from '../src/config.ts';
-import { buildGateway, createMembers, testEnvironment } from './helpers.ts';
+import { answerAuthorized, buildGateway, createMembers, testEnvironment } from './helpers.ts';
 
 describe('connect flows through the gateway, against the Meta sandbox', () => {
   let sandbox: Awaited<ReturnType<typeof startMetaSandbox>>;
@@ -212,11 +211,10 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
 
     // What the accounts service emits when it dead-letters the request: caused by the account.authorized event.
     const authorized = await eventFor(String(pending.headers['x-correlation-id']));
-    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('connect-test'), logger: gateway.log });
-    const producer = createEventProducer(client, { source: '/postwire/accounts' });
-    await producer.connect();
-    try {
-      await producer.publish(accountEvents, [
+    await answerAuthorized(
+      authorized,
+      organisationId,
+      [
         {
           type: 'account.connection-failed',
           data: {
@@ -226,12 +224,10 @@ describe('connect flows through the gateway, against the Meta sandbox', () => {
             error: { category: 'transient', message: 'Meta did not answer while connecting. Start again from "Connect accounts".', retryable: false },
             consecutiveFailures: 1,
           },
-          metadata: { organisationId, causationId: authorized.headers.ce_id, correlationId: authorized.headers.ce_correlationid },
         },
-      ]);
-    } finally {
-      await producer.disconnect();
-    }
+      ],
+      gateway.log,
+    );
 
     const failed = await eventually(
       async () => {

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { inject } from 'vitest';
+import { type EventOf, accountEvents } from '@postwire/contracts';
+import { createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { problemServerOptions, loggerOptions } from '@postwire/service-kit';
 import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
-import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
+import { type Observed, type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
 import { configSchema, type GatewayConfig } from '../src/config.ts';
 
@@ -88,4 +91,27 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * Answers an observed account.authorized as the accounts service does (no accounts service runs in these
+ * tests): `events` published on the account events topic, caused by it and in its correlation.
+ */
+export async function answerAuthorized(
+  authorized: Observed,
+  organisationId: string,
+  events: readonly EventOf<typeof accountEvents>[],
+  logger: FastifyBaseLogger,
+): Promise<void> {
+  const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('accounts-answer'), logger });
+  const producer = createEventProducer(client, { source: '/postwire/accounts' });
+  await producer.connect();
+  try {
+    await producer.publish(
+      accountEvents,
+      events.map((event) => ({ ...event, metadata: { organisationId, causationId: authorized.headers.ce_id, correlationId: authorized.headers.ce_correlationid } })),
+    );
+  } finally {
+    await producer.disconnect();
+  }
 }
