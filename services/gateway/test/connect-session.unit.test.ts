@@ -336,8 +336,6 @@ describe('connect result cookie', () => {
       { status: 199 },
       { status: 600 },
       { provider: 'myspace' },
-      { nonce: ` ${nonce}` },
-      { nonce: `${nonce} ` },
       { returnTo: 'x'.repeat(1025) },
       { accountId: 'acct' },
       { expiresAt: now + 0.5 },
@@ -348,6 +346,11 @@ describe('connect result cookie', () => {
     ]) {
       expect(openConnectResult(cipher, sealConnectResult(cipher, { ...kept, ...change } as ConnectResultRecord), byState(nonce))).toBeUndefined();
     }
+    // Found by its attempt, so that only the nonce's form is wrong.
+    for (const wrong of [` ${nonce}`, `${nonce} `, `${nonce}x`, nonce.slice(1)]) {
+      expect(openConnectResult(cipher, sealConnectResult(cipher, { ...kept, attemptId, nonce: wrong }), { provider: 'instagram', attemptId, now })).toBeUndefined();
+    }
+    expect(openConnectResult(cipher, sealConnectResult(cipher, { ...kept, attemptId }), { provider: 'instagram', attemptId, now })).toBeDefined();
   });
 
   it('keeps every outcome, and the problem a flow ended with (its code, title and scalar extensions)', () => {
