@@ -81,6 +81,18 @@ function problemFor(error: FastifyError | ProblemError, request: FastifyRequest)
       ...error.extensions,
     };
   }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const maxBytes = request.routeOptions.bodyLimit;
+    return {
+      type: `${PROBLEM_TYPE_BASE}payload-too-large`,
+      code: 'payload-too-large',
+      title: 'Content Too Large',
+      status: 413,
+      detail: `The request body is larger than the ${maxBytes} bytes this operation takes.`,
+      instance,
+      maxBytes,
+    };
+  }
   if (error.validation) {
     return {
       type: `${PROBLEM_TYPE_BASE}invalid-request`,

@@ -25,6 +25,7 @@ describe('the protocol refusals are problems: 404, 405 with Allow, 406, each wit
     app.get('/v1/items/:id', { schema: itemSchema }, async (request) => ({ id: (request.params as { id: string }).id }));
     app.delete('/v1/items/:id', { schema: itemSchema }, async (request) => ({ id: (request.params as { id: string }).id }));
     app.post('/v1/items', { schema: itemSchema }, async () => ({ id: 'new' }));
+    app.post('/v1/small', { bodyLimit: 64 }, async () => ({ id: 'small' }));
     await app.register(
       async (child) => {
         child.get('/page', { config: { produces: ['text/html', 'application/json'] } }, async (_request, reply) => reply.type('text/html').send('<p>hi</p>'));
@@ -38,6 +39,13 @@ describe('the protocol refusals are problems: 404, 405 with Allow, 406, each wit
   });
 
   afterAll(() => app.close());
+
+  it('a body over the limit is a 413 payload-too-large problem naming the limit', async () => {
+    const response = await app.inject({ method: 'POST', url: '/v1/small?x=1', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text: 'x'.repeat(100) }) });
+    expect(response.statusCode).toBe(413);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ type: 'https://postwire.dev/problems/payload-too-large', code: 'payload-too-large', status: 413, instance: '/v1/small', maxBytes: 64 });
+  });
 
   it('a wrong method on a known path is 405 with Allow naming the methods it takes', async () => {
     const response = await app.inject({ method: 'PUT', url: '/v1/items/42?x=1' });
