@@ -13,7 +13,7 @@ import analyticsApp from '@postwire/analytics/app';
 import { configSchema as analyticsConfigSchema } from '@postwire/analytics/config';
 import publisherApp from '@postwire/publisher/app';
 import { configSchema as publisherConfigSchema } from '@postwire/publisher/config';
-import { configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
+import { everyRateLimitAt, configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { loggerOptions, problemServerOptions } from '@postwire/service-kit';
 import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox, uniqueName } from '@postwire/testing';
@@ -116,6 +116,8 @@ export async function startStack(options: StackOptions = {}) {
       GATEWAY_INSTANCE_ID: uniqueName('e2e-gateway'),
       // Each stack has its own database: its webhook fan-out group must be its own too.
       GATEWAY_WEBHOOK_CONSUMER_GROUP: uniqueName('e2e-webhooks'),
+      // The fuzz pass alone sends well over a minute's budget from one organisation: the limits stay, wide open.
+      ...everyRateLimitAt(1_000_000),
       ...options.gatewayEnvironment,
     }),
     {},

@@ -17,6 +17,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { signDevelopmentToken } from '@postwire/auth';
 import { DEFAULT_DATABASE_URL } from '@postwire/config';
+import { everyRateLimitAt } from '../src/config.ts';
 import { columnContext, createTokenCipher } from '@postwire/crypto';
 import { GATEWAY_ROLE, connectionUrlForRole, serviceRoles } from '@postwire/db';
 import { ExitedError, cpuMs, createBenchDatabase, dropDatabase, freePort, killAll, startNode, stopAll, waitForHealthy } from '@postwire/testing/processes';
@@ -162,6 +163,8 @@ try {
         GATEWAY_ACCOUNTS_URL: `http://127.0.0.1:${accountsPort}`,
         GATEWAY_PUBLISHER_URL: `http://127.0.0.1:${publisherPort}`,
         GATEWAY_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
+        // The limiter's cost is measured; its refusals would not be.
+        ...everyRateLimitAt(10_000_000),
       },
       'gateway',
       `${gatewayUrl}/readyz`,

@@ -8,6 +8,7 @@ import { createOrganisationLookup } from '@postwire/db';
 import { databasePlugin, kafkaPlugin, pruningPlugin, serviceKit, workerDatabasePlugin } from '@postwire/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
+import { protectionPlugin } from './plugins/protection.ts';
 import { answersPlugin } from './plugins/answers.ts';
 import { upstreamPlugin } from './plugins/upstream.ts';
 import { conditionalReadsPlugin } from './plugins/conditional-reads.ts';
@@ -31,6 +32,8 @@ const API_VERSION = '1.0.0';
 const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) => {
   // The gateway's port is public: its metrics are served on an internal address of their own.
   await fastify.register(serviceKit, { service: 'gateway', metricsListen: config.metrics });
+  // Before every route it protects (it attaches each route's rate limit and body limit as the route is added).
+  await fastify.register(protectionPlugin, { ...config.protection, webOrigins: config.webOrigins });
   await fastify.register(openApiPlugin, { publicUrl: config.publicUrl, version: API_VERSION });
   // Only to read which organisation a user belongs to (role gateway_app, SELECT on users' two columns).
   await fastify.register(databasePlugin, { connectionUri: config.database, applicationName: 'gateway', maximumPoolSize: 4 });

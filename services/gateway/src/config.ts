@@ -6,6 +6,9 @@ import { authFields, checkAuthFields, toAuthSettings } from '@postwire/auth';
 import { keyRingFields, toKeyRing } from '@postwire/crypto';
 import { checkGraphFields, graphFields, toGraphSettings } from '@postwire/graph';
 import { liveEventFields, toLiveEventSettings } from './webhooks/live-config.ts';
+import { protectionFields, toProtectionSettings } from './plugins/protection-config.ts';
+
+export { everyRateLimitAt } from './plugins/protection-config.ts';
 
 /** An origin exactly as a browser sends it in `Origin`: scheme, host and a port only when not the default. */
 function canonicalOrigin(value: string): string | undefined {
@@ -65,6 +68,7 @@ export const configSchema = z
     ...keyRingFields,
     ...graphFields,
     ...liveEventFields,
+    ...protectionFields,
   })
   .superRefine((env, context) => {
     checkAuthFields(env, context);
@@ -89,6 +93,7 @@ export const configSchema = z
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
     live: toLiveEventSettings(env),
+    protection: toProtectionSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof configSchema>;

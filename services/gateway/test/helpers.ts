@@ -12,7 +12,7 @@ import { loadConfig } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { type Observed, type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
-import { configSchema, type GatewayConfig } from '../src/config.ts';
+import { configSchema, everyRateLimitAt, type GatewayConfig } from '../src/config.ts';
 
 export const TEST_JWT_SECRET = 'gateway-test-shared-secret-32-characters';
 
@@ -67,6 +67,8 @@ export function testEnvironment(databaseUrl: string, overrides: Record<string, s
     GATEWAY_METRICS_PORT: '0',
     // No accounts service answers in these tests: the callback reports "still connecting" quickly.
     GATEWAY_CONNECT_WAIT_MS: '200',
+    // Every request pays for the limiter, none is refused by it (a test of the limits sets its own).
+    ...everyRateLimitAt(1_000_000),
     ...overrides,
   };
 }

@@ -22,7 +22,7 @@ import {
   UpdatePostBody,
 } from '@postwire/api';
 import { zodSchemasPlugin } from '@postwire/service-kit';
-import { type ProblemStatus, Problem, problemResponse } from '../routes/problem-docs.ts';
+import { type HeaderDoc, type ProblemStatus, Problem, problemResponse } from '../routes/problem-docs.ts';
 import { COMPONENT_EXAMPLES } from './openapi-examples.ts';
 
 export type OpenApiOptions = { readonly publicUrl: string; readonly version: string };
@@ -74,10 +74,33 @@ type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
  * what only they can answer; these are added where the route has not said it itself.
  */
 function commonProblems(schema: RouteSchema): Record<string, unknown> {
-  const statuses: ProblemStatus[] = [400, 406, 500];
+  // Every operation spends a rate-limit budget (plugins/protection.ts).
+  const statuses: ProblemStatus[] = [400, 406, 429, 500];
   // No `security` of its own: the document's default, the bearer token.
   if (schema.security === undefined) statuses.push(401, 403);
   return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)]));
+}
+
+/** Where an answer stands in its rate-limit budget: on every answer given after the budget was counted. */
+const RATE_LIMIT_HEADERS: Readonly<Record<string, HeaderDoc>> = {
+  RateLimit: {
+    type: 'string',
+    description: 'The budget this operation spends, now: `"reads";r=1187;t=42` (r requests left, t seconds until its window ends)',
+  },
+  'RateLimit-Policy': {
+    type: 'string',
+    description: 'That budget\'s quota: `"reads";q=1200;w=60` (q requests per window of w seconds, per organisation)',
+  },
+};
+const RETRY_AFTER: Readonly<Record<string, HeaderDoc>> = {
+  'Retry-After': { type: 'integer', description: 'Seconds until the budget\'s window ends and requests are taken again' },
+};
+/** Refused before a budget is counted: no rate-limit fields (the token, the Accept header), or anywhere (500). */
+const UNCOUNTED = new Set(['401', '403', '406', '500']);
+
+function headersOf(status: string, declared: unknown): unknown {
+  if (UNCOUNTED.has(status)) return declared;
+  return { ...RATE_LIMIT_HEADERS, ...(status === '429' ? RETRY_AFTER : {}), ...(declared as object | undefined) };
 }
 
 /**
@@ -96,7 +119,8 @@ function transform(input: TransformInput) {
       responses[status] = response;
       continue;
     }
-    const { headers: declared, ...rest } = response as { headers?: unknown; content: object; description?: string };
+    const { headers: routeHeaders, ...rest } = response as { headers?: unknown; content: object; description?: string };
+    const declared = headersOf(status, routeHeaders);
     if (Object.keys(rest.content).length === 0) {
       bodiless.set(status, { description: rest.description ?? '', ...(declared ? { headers: declared } : {}), type: 'null' });
       continue;
