@@ -25,4 +25,5 @@ export default mutationConfig([
   'src/domain/webhook-retry.ts',
   'src/domain/webhook-signature.ts',
   'src/domain/entity-tags.ts',
+  'src/domain/rate-limits.ts',
 ]);

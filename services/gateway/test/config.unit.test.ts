@@ -52,4 +52,40 @@ describe('gateway configuration', () => {
       expect(() => loadConfig(configSchema, { ...base, GATEWAY_WEB_ORIGINS: wrong }), wrong).toThrow(/GATEWAY_WEB_ORIGINS/);
     }
   });
+
+  it('has production rate limits and body limit by default, each settable, and refuses nonsense', () => {
+    const base = { ...keys, JWT_SECRET: secret };
+    const { protection } = loadConfig(configSchema, base);
+    expect(protection.bodyLimitBytes).toBe(256 * 1024);
+    expect(protection.rateLimits.redis).toBeUndefined();
+    expect(protection.rateLimits.policies).toEqual({
+      reads: { max: 1200, windowMs: 60_000 },
+      writes: { max: 300, windowMs: 60_000 },
+      events: { max: 60, windowMs: 60_000 },
+      webhooks: { max: 120, windowMs: 60_000 },
+      connect: { max: 60, windowMs: 60_000 },
+      docs: { max: 300, windowMs: 60_000 },
+    });
+    const set = loadConfig(configSchema, {
+      ...base,
+      GATEWAY_RATE_LIMIT_WINDOW_MS: '10000',
+      GATEWAY_RATE_LIMIT_WRITES: '7',
+      REDIS_URL: 'redis://cache.internal:6380/2',
+      GATEWAY_BODY_LIMIT_BYTES: '65536',
+    }).protection;
+    expect(set.rateLimits.policies.writes).toEqual({ max: 7, windowMs: 10_000 });
+    expect(set.rateLimits.policies.reads).toEqual({ max: 1200, windowMs: 10_000 });
+    expect(set.rateLimits.redis).toEqual({ url: 'redis://cache.internal:6380/2', prefix: 'postwire:gateway:rate-limit:' });
+    expect(set.bodyLimitBytes).toBe(65_536);
+    for (const [name, value] of [
+      ['GATEWAY_RATE_LIMIT_READS', '0'],
+      ['GATEWAY_RATE_LIMIT_WRITES', 'many'],
+      ['GATEWAY_RATE_LIMIT_WINDOW_MS', '10'],
+      ['REDIS_URL', 'http://cache.internal:6379'],
+      ['GATEWAY_RATE_LIMIT_REDIS_PREFIX', 'has space'],
+      ['GATEWAY_BODY_LIMIT_BYTES', '100'],
+    ] as const) {
+      expect(() => loadConfig(configSchema, { ...base, [name]: value }), name).toThrow(new RegExp(name));
+    }
+  });
 });
