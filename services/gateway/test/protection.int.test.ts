@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, uniqueName } from '@postwire/testing';
 import { buildGateway, createMembers, freePort, testEnvironment } from './helpers.ts';
 
-/** The Redis the tests share budgets through (the machine's own, as `./postwire test` expects). */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis the tests share budgets through: REDIS_URL's, else the local server `./postwire test` starts. */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const WEB_APP = 'https://app.example.com';
 
 /** Small budgets, so a test spends one in a few requests; a minute's window, so none refills mid-test. */
@@ -25,7 +25,7 @@ async function requireRedis(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`These tests need Redis at ${REDIS_URL} (set TEST_REDIS_URL to use another): ${String(error)}`);
+    throw new Error(`These tests need Redis at ${REDIS_URL} (set REDIS_URL to use another; ./postwire test starts the local one): ${String(error)}`);
   } finally {
     redis.disconnect();
   }
