@@ -116,6 +116,7 @@ export const protectionPlugin = fp(
     const redis = redisSettings ? connectRedis(fastify, redisSettings.url) : undefined;
     await fastify.register(rateLimit, {
       global: false,
+      // Only the limiter hooks below ask, each after naming its class.
       keyGenerator: (request) => budgetKey(request.rateLimitClass ?? 'reads', request.caller?.organisationId, request.ip),
       max: (_request, key) => policies[classOfKey(key)].max,
       timeWindow: (_request, key) => policies[classOfKey(key)].windowMs,
@@ -159,6 +160,7 @@ export const protectionPlugin = fp(
         }
         if (!counting) request.log.info('rate limits: the store answers again; counting resumed');
         counting = true;
+        // There is no allow list: never true, but it narrows the answer to the counted kind.
         if (state.isAllowed) return;
         reply.header('ratelimit-policy', policyFields[routeClass]);
         reply.header('ratelimit', remainingField(routeClass, state.remaining, state.ttl));
