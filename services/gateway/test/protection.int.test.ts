@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, uniqueName } from '@postwire/testing';
+import { eventually, openStream, uniqueName } from '@postwire/testing';
 import { buildGateway, createMembers, freePort, testEnvironment } from './helpers.ts';
 
 /** The Redis the tests share budgets through: REDIS_URL's, else the local server `./postwire test` starts. */
@@ -208,6 +208,22 @@ describe('rate limits per organisation and route class (one instance, counted in
     expect(foreign.statusCode).toBe(200);
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
     expect(foreign.headers['access-control-expose-headers']).toBeUndefined();
+  });
+
+  it("opens a live-events stream with its budget's fields and, for a web app, its CORS headers", async () => {
+    const { authorization } = await members.member();
+    const url = await gateway.listen({ host: '127.0.0.1', port: 0 });
+    const stream = await openStream(`${url}/v1/events`, { authorization, origin: WEB_APP });
+    try {
+      expect(stream.status()).toBe(200);
+      expect(stream.headers()['content-type']).toMatch(/^text\/event-stream/);
+      expect(stream.headers()['access-control-allow-origin']).toBe(WEB_APP);
+      expect(stream.headers()['ratelimit-policy']).toBe('"events";q=1000000;w=60');
+      expect(stream.headers().ratelimit).toMatch(/^"events";r=999999;t=\d+$/);
+      expect(stream.headers()['x-content-type-options']).toBe('nosniff');
+    } finally {
+      stream.close();
+    }
   });
 
   it('sends security headers on API answers, problems and the reference pages', async () => {

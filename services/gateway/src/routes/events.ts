@@ -88,6 +88,8 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
 
       reply.hijack();
       const raw = reply.raw;
+      // What hooks set on the reply (CORS for a browser's EventSource, the rate-limit fields, security headers).
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) raw.setHeader(name, value);
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
