@@ -96,6 +96,29 @@ describe('connecting accounts in a browser', () => {
     expect(authorizations()).toBe(before);
   });
 
+  it("from the app's own script: a credentialed fetch of the start (bearer, JSON), then the consent page, then back", async () => {
+    const member = await stack.member();
+    // A plain page of the app, with no help from the test: its script sends the bearer token itself, across origins.
+    const page = await browser.page();
+    await page.goto(`${appOrigin}/`);
+    const returnTo = `${appOrigin}/settings/accounts?tab=connected`;
+    const started = await page.evaluate(
+      async ({ url, authorization }) => {
+        const response = await fetch(url, { credentials: 'include', headers: { authorization, accept: 'application/json' } });
+        return { status: response.status, body: (await response.json()) as { authorizationUrl?: string } };
+      },
+      { url: `${stack.gatewayUrl}/v1/connect/instagram/start?returnTo=${encodeURIComponent(returnTo)}`, authorization: member.authorization },
+    );
+    expect(started.status).toBe(200);
+    expect(started.body.authorizationUrl).toMatch(new RegExp(`^${stack.sandbox.baseUrl}/`));
+    await page.goto(started.body.authorizationUrl ?? '');
+    await consent(page, 'allow');
+    const back = await landed(page, 'app');
+    expect(back.searchParams.get('postwire_connect')).toBe('connected');
+    expect(back.searchParams.get('postwire_provider')).toBe('instagram');
+    expect(back.searchParams.get('postwire_accounts')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('declining on the consent page returns to the app with the failure', async () => {
     const page = await pageAs(await stack.member());
     await page.goto(`${appOrigin}/`);

@@ -193,11 +193,13 @@ describe('rate limits per organisation and route class (one instance, counted in
     expect(String(allowed.headers['access-control-allow-headers'])).toMatch(/Authorization.*Idempotency-Key.*If-Match.*If-None-Match.*Prefer.*Last-Event-ID/);
     expect(String(allowed.headers['access-control-allow-methods'])).toContain('PATCH');
     expect(allowed.headers['access-control-max-age']).toBe('7200');
+    expect(allowed.headers['access-control-allow-credentials']).toBe('true');
     expect(allowed.headers.vary).toMatch(/Origin/);
 
     const refused = await preflight('https://evil.example.net');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     expect(refused.headers['access-control-allow-methods']).toBeUndefined();
+    expect(refused.headers['access-control-allow-credentials']).toBeUndefined();
     expect(refused.statusCode).toBe(405);
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
 
