@@ -51,6 +51,11 @@ export const fields = {
     .regex(/^[A-Za-z0-9._-]*$/, 'only letters, digits, ".", "_" and "-" are allowed in a topic name')
     .max(100)
     .default(''),
+  /**
+   * How long the first event into an idle topic waits for other callers' before the producer sends
+   * them together (`KAFKA_PRODUCER_LINGER_MS`); 0 sends every call on its own.
+   */
+  kafkaProducerLingerMs: z.coerce.number().int().min(0).max(100).default(2),
   durationMs: (fallback: number) => z.coerce.number().int().min(0).default(fallback),
   boolean: (fallback: boolean) =>
     z

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type LagRow = {
   readonly groupId: string;
@@ -9,6 +9,8 @@ export type LagRow = {
 
 export type KafkaMetrics = {
   readonly produced: Counter<'topic' | 'type'>;
+  /** Messages per produce request the producer made, by topic (batches of concurrent callers' events). */
+  readonly producedBatch: Histogram<'topic'>;
   readonly consumed: Counter<'topic' | 'type' | 'group' | 'outcome'>;
   readonly deadLettered: Counter<'topic' | 'type' | 'group' | 'reason'>;
   readonly handlerRetries: Counter<'topic' | 'type' | 'group'>;
@@ -23,6 +25,13 @@ export function createKafkaMetrics(registry: Registry): KafkaMetrics {
     name: 'postwire_events_produced_total',
     help: 'Events acknowledged by all in-sync replicas, by topic and type.',
     labelNames: ['topic', 'type'] as const,
+    registers: [registry],
+  });
+  const producedBatch = new Histogram({
+    name: 'postwire_events_produced_batch_messages',
+    help: 'Messages per produce request, by topic: concurrent callers\' events sent together.',
+    labelNames: ['topic'] as const,
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
     registers: [registry],
   });
   const consumed = new Counter({
@@ -61,6 +70,7 @@ export function createKafkaMetrics(registry: Registry): KafkaMetrics {
   });
   return {
     produced,
+    producedBatch,
     consumed,
     deadLettered,
     handlerRetries,

@@ -4,7 +4,8 @@ import {
   type TopicContract,
   encodeEvent,
 } from '@postwire/contracts';
-import { CompressionTypes, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Message, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { type BatchLimits, DEFAULT_BATCH_LIMITS, createSendBatcher } from './batcher.ts';
 import type { KafkaClient } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
 
@@ -14,6 +15,11 @@ export type EventProducerOptions = {
   readonly metrics?: KafkaMetrics;
   readonly retries?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * Concurrent callers' events for a topic go out in one produce request (`DEFAULT_BATCH_LIMITS`: a
+   * 2 ms linger, 500 messages, 512 KiB). `lingerMs: 0` sends every call on its own.
+   */
+  readonly batch?: Partial<BatchLimits>;
 };
 
 export type EventProducer = {
@@ -29,7 +35,7 @@ export type EventProducer = {
  * Not kafkajs's idempotent producer: with concurrent sends it silently loses messages (tulios/kafkajs
  * #1005, still open) or fails with OUT_OF_ORDER_SEQUENCE_NUMBER (#598). Duplicates from our own
  * retries are instead dropped by each consumer's inbox. Per-key order under retries comes from
- * maxInFlightRequests 1: a retried batch cannot be overtaken by the next one.
+ * maxInFlightRequests 1 and one batch in flight per topic: a retried batch cannot be overtaken by the next one.
  */
 export function createEventProducer(client: KafkaClient, options: EventProducerOptions): EventProducer {
   const producer: Producer = client.kafka.producer({
@@ -40,25 +46,43 @@ export function createEventProducer(client: KafkaClient, options: EventProducerO
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 5_000 },
   });
   const timeout = options.requestTimeoutMs ?? 30_000;
+  const limits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...options.batch };
+  async function send(topicMessages: TopicMessages[]): Promise<void> {
+    await producer.sendBatch({
+      topicMessages: topicMessages.map(({ topic, messages }) => ({ topic: client.topic(topic), messages })),
+      acks: -1,
+      timeout,
+      compression: CompressionTypes.None,
+    });
+    for (const { topic, messages } of topicMessages) options.metrics?.producedBatch.observe({ topic }, messages.length);
+  }
+  const batcher = createSendBatcher<Message>(limits, (topic, messages) => send([{ topic, messages }]));
 
   async function sendEncoded(records: readonly EncodedEvent[]): Promise<void> {
     if (records.length === 0) return;
-    const byTopic = new Map<string, TopicMessages>();
+    const byTopic = new Map<string, { topic: string; messages: Message[]; bytes: number }>();
     for (const record of records) {
       let entry = byTopic.get(record.topic);
       if (!entry) {
-        entry = { topic: client.topic(record.topic), messages: [] };
+        entry = { topic: record.topic, messages: [], bytes: 0 };
         byTopic.set(record.topic, entry);
       }
-      entry.messages.push({ key: record.message.key, value: record.message.value, headers: { ...record.message.headers } });
+      const { key, value, headers } = record.message;
+      entry.messages.push({ key, value, headers: { ...headers } });
+      if (limits.lingerMs > 0) entry.bytes += Buffer.byteLength(value) + key.length + headersLength(headers);
     }
-    await producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout, compression: CompressionTypes.None });
+    const entries = [...byTopic.values()];
+    if (limits.lingerMs <= 0) await send(entries);
+    else await Promise.all(entries.map((entry) => batcher.send(entry.topic, entry.messages, entry.bytes)));
     for (const record of records) options.metrics?.produced.inc({ topic: record.topic, type: record.type });
   }
 
   return {
     connect: () => producer.connect(),
-    disconnect: () => producer.disconnect(),
+    async disconnect() {
+      await batcher.drain();
+      await producer.disconnect();
+    },
     async publish(topic, events) {
       const encoded = events.map((event) => encodeEvent(topic, event, { source: options.source }));
       await sendEncoded(encoded);
@@ -66,4 +90,10 @@ export function createEventProducer(client: KafkaClient, options: EventProducerO
     },
     sendEncoded,
   };
+}
+
+function headersLength(headers: Readonly<Record<string, string>>): number {
+  let length = 0;
+  for (const name in headers) length += name.length + Buffer.byteLength(headers[name] ?? '');
+  return length;
 }

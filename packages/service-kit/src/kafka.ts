@@ -30,6 +30,8 @@ export type KafkaPluginOptions = {
   readonly partitions: number;
   /** Put before every topic name (config `KAFKA_TOPIC_PREFIX`); empty by default. */
   readonly topicPrefix?: string;
+  /** The producer's linger (config `KAFKA_PRODUCER_LINGER_MS`): concurrent events for a topic go out in one request. */
+  readonly producerLingerMs?: number;
 };
 
 /**
@@ -48,7 +50,11 @@ export const kafkaPlugin = fp(
     const metrics = createKafkaMetrics(fastify.metrics);
     const topics = [...options.produces, ...(options.consumes ?? [])].map((topic) => topic.name);
     if (topics.length > 0) await provisionTopics(client, { topics, partitions: options.partitions });
-    const producer = createEventProducer(client, { source: `/postwire/${options.service}`, metrics });
+    const producer = createEventProducer(client, {
+      source: `/postwire/${options.service}`,
+      metrics,
+      ...(options.producerLingerMs === undefined ? {} : { batch: { lingerMs: options.producerLingerMs } }),
+    });
     await producer.connect();
     const admin = client.kafka.admin();
     await admin.connect();

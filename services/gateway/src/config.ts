@@ -46,6 +46,7 @@ export const configSchema = z
     GATEWAY_MEMBERSHIP_CACHE_MS: fields.durationMs(30_000),
     KAFKA_BROKERS: fields.kafkaBrokers,
     KAFKA_TOPIC_PREFIX: fields.kafkaTopicPrefix,
+    KAFKA_PRODUCER_LINGER_MS: fields.kafkaProducerLingerMs,
     LOG_LEVEL: fields.logLevel,
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     // The owning services' read APIs (internal addresses).
@@ -82,7 +83,7 @@ export const configSchema = z
     metrics: { host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT },
     database: env.GATEWAY_DATABASE_URL ?? connectionUrlForRole(env.DATABASE_URL, GATEWAY_ROLE),
     membershipCacheMs: env.GATEWAY_MEMBERSHIP_CACHE_MS,
-    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS, producerLingerMs: env.KAFKA_PRODUCER_LINGER_MS },
     upstreams: { accounts: env.GATEWAY_ACCOUNTS_URL, publisher: env.GATEWAY_PUBLISHER_URL, analytics: env.GATEWAY_ANALYTICS_URL, timeoutMs: env.GATEWAY_UPSTREAM_TIMEOUT_MS },
     connectWaitMs: env.GATEWAY_CONNECT_WAIT_MS,
     connectResultTtlMs: env.GATEWAY_CONNECT_RESULT_TTL_MS,

@@ -16,6 +16,7 @@ export const configSchema = z
     DATABASE_URL: fields.postgresUrl(DEFAULT_DATABASE_URL),
     KAFKA_BROKERS: fields.kafkaBrokers,
     KAFKA_TOPIC_PREFIX: fields.kafkaTopicPrefix,
+    KAFKA_PRODUCER_LINGER_MS: fields.kafkaProducerLingerMs,
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
     LOG_LEVEL: fields.logLevel,
     ...authFields,
@@ -36,7 +37,7 @@ export const configSchema = z
       app: env.PUBLISHER_DATABASE_URL,
       worker: env.PUBLISHER_WORKER_DATABASE_URL,
     }),
-    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS },
+    kafka: { brokers: env.KAFKA_BROKERS, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_TOPIC_PARTITIONS, producerLingerMs: env.KAFKA_PRODUCER_LINGER_MS },
     // Reads arrive from the gateway with the caller's token, verified again here.
     auth: toAuthSettings(env),
     // The same TOKEN keys as accounts: account events carry tokens encrypted with them.
