@@ -81,6 +81,7 @@ type Figures = {
 const figures: Figures[] = [];
 const idlePerSecond = new Map<string, number>();
 const rated: Figures[] = [];
+let produceBatches: { readonly requests: number; readonly events: number } | undefined;
 // Whatever happens, the processes stop and the database goes.
 try {
   const organisationId = randomUUID();
@@ -263,6 +264,13 @@ try {
       console.log(`measured ${target.name} at ${rated.at(-1)?.rate} req/s`);
     }
   }
+  if (targets.some((target) => target.method === 'POST')) {
+    // How the gateway's producer batched the POSTs' request events (packages/kafka's batcher), over every POST run.
+    const exposition = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const total = (suffix: string) =>
+      [...exposition.matchAll(new RegExp(`^postwire_events_produced_batch_messages_${suffix}\\{[^}]*post-requests[^}]*\\} (\\d+)`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
+    produceBatches = { requests: total('count'), events: total('sum') };
+  }
   // SIGINT lets Node write its CPU profile on the way out (close-with-grace then exits cleanly).
   await stopAll('SIGINT');
 } finally {
@@ -291,5 +299,9 @@ for (const entry of [...figures, ...rated]) {
   const sum = values.reduce((total, value) => total + value, 0);
   const label = entry.rate === undefined ? entry.name : `${entry.name} at ${entry.rate} req/s`;
   console.log(`${pad(label, 50)} ${values.map((value) => pad(value.toFixed(3), 10)).join(' ')} ${pad(sum.toFixed(2), 6)} ${(2000 / sum).toFixed(0)} req/s`);
+}
+if (produceBatches) {
+  const { requests, events } = produceBatches;
+  console.log(`\nPOST request events produced by the gateway: ${events} in ${requests} produce requests (${(events / Math.max(1, requests)).toFixed(1)} per request)`);
 }
 if (PROFILE_DIR) console.log(`\nCPU profiles of the gateway, the accounts service and the publisher (one file per process id): ${PROFILE_DIR}`);

@@ -48,6 +48,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
     consumes: [accountEvents, postEvents],
     partitions: config.kafka.partitions,
     topicPrefix: config.kafka.topicPrefix,
+    producerLingerMs: config.kafka.producerLingerMs,
   });
   await fastify.register(asyncApiRoutes, { kafkaBrokers: config.kafka.brokers, version: API_VERSION });
   const graph = createGraphClient(config.graph, { logger: fastify.log });
