@@ -17,7 +17,7 @@ import { DEFAULT_DATABASE_URL } from '@postwire/config';
 import { type OutgoingEvent, postEvents } from '@postwire/contracts';
 import { connectionUrlForRole, serviceRoles } from '@postwire/db';
 import { type ServiceLogger, createEventProducer, createKafkaClient } from '@postwire/kafka';
-import { createBenchDatabase, dropDatabase, freePort, startNode, stopAll, stopChild, waitForHealthy } from '@postwire/testing/processes';
+import { cpuMs, createBenchDatabase, dropDatabase, freePort, startNode, stopAll, stopChild, waitForHealthy } from '@postwire/testing/processes';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10);
@@ -67,12 +67,13 @@ const receiverUrls = await new Promise<string[]>((resolve) => {
 // --- the gateway -----------------------------------------------------------------------------------------
 const topicPrefix = `bench-webhooks-${randomBytes(3).toString('hex')}.`;
 const gateways: string[] = [];
+const gatewayPids: (number | undefined)[] = [];
 // One key ring for every instance: any of them decrypts the secrets another stored.
 const keyRing = `bench-1:${randomBytes(32).toString('base64')}`;
 for (let instance = 0; instance < INSTANCES; instance += 1) {
   const port = await freePort();
   const profile = process.env.BENCH_CPU_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  startNode(
+  const child = startNode(
     new URL('../src/server.ts', import.meta.url),
     {
       GATEWAY_PORT: String(port),
@@ -90,6 +91,7 @@ for (let instance = 0; instance < INSTANCES; instance += 1) {
     },
     profile,
   );
+  gatewayPids.push(child.pid);
   gateways.push(`http://127.0.0.1:${port}`);
 }
 for (const base of gateways) await waitForHealthy(`${base}/readyz`, base);
@@ -128,6 +130,24 @@ const event = (): OutgoingEvent<typeof postEvents> & { metadata: { id: string; o
   },
   metadata: { organisationId, id: randomUUID() },
 });
+// CPU of each process from /proc (Postgres: this database's backends), less what it spends idle per second.
+async function cpuSnapshot(): Promise<Record<string, number>> {
+  const backends = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+  const own = process.cpuUsage();
+  return {
+    gateway: gatewayPids.reduce((sum: number, pid) => sum + cpuMs(pid), 0),
+    receivers: cpuMs(receiverProcess.pid),
+    postgres: backends.rows.reduce((sum, row) => sum + cpuMs(row.pid), 0),
+    bench: (own.user + own.system) / 1000, // producing, and the receivers' reports
+  };
+}
+const idleFrom = await cpuSnapshot();
+const idleStarted = performance.now();
+await sleep(3_000);
+const idleTo = await cpuSnapshot();
+const idleSeconds = (performance.now() - idleStarted) / 1000;
+const cpuBefore = await cpuSnapshot();
+
 // Ticks of 20 ms: RATE/50 events each (all at once when RATE is 0).
 const perTick = RATE <= 0 ? EVENTS : Math.max(1, Math.round(RATE / 50));
 const started = performance.now();
@@ -144,6 +164,7 @@ const expected = EVENTS * ENDPOINTS;
 const deadline = Date.now() + 120_000;
 while (latencies.length < expected && Date.now() < deadline) await sleep(50);
 const allIn = performance.now() - started;
+const cpuAfter = await cpuSnapshot();
 
 const sorted = [...latencies].sort((a, b) => a - b);
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -155,6 +176,12 @@ console.log(
     `latency produced -> received: p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
   ].join('\n'),
 );
+
+const perDelivery = Object.keys(cpuAfter).map((name) => {
+  const idle = (((idleTo[name] ?? 0) - (idleFrom[name] ?? 0)) / idleSeconds) * (allIn / 1000);
+  return `${name} ${(Math.max(0, (cpuAfter[name] ?? 0) - (cpuBefore[name] ?? 0) - idle) / Math.max(1, latencies.length)).toFixed(3)}`;
+});
+console.log(`  CPU ms per delivery (less idle): ${perDelivery.join(', ')}`);
 
 // Where the time went, from the gateway's own records: event -> delivery queued (Kafka, fan-out
 // transaction) and queued -> first attempt started (the worker's queue).

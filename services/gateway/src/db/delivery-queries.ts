@@ -81,33 +81,37 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
       const freshIds = new Set(fresh);
       const toQueue = events.filter((event) => freshIds.has(event.eventId));
       if (toQueue.length === 0) return { queued: 0, claimed: [] };
-      const queued = await connection.anyFirst(sql.type(z.object({ id: z.uuid() }))`
-        INSERT INTO gateway.webhook_deliveries (organisation_id, endpoint_id, event_id, event_type, event_time, payload)
-        SELECT e.organisation_id, e.id, incoming.event_id, incoming.event_type, incoming.event_time, incoming.payload
-          FROM ${sql.unnest(
-            toQueue.map((event) => [event.eventId, event.organisationId, event.eventType, event.eventTime, JSON.stringify(event.payload)]),
-            ['uuid', 'uuid', 'text', 'timestamptz', 'jsonb'],
-          )} AS incoming(event_id, organisation_id, event_type, event_time, payload)
-          JOIN gateway.webhook_endpoints e
-            ON e.organisation_id = incoming.organisation_id
-           AND e.enabled
-           AND e.created_at <= incoming.event_time
-           AND (cardinality(e.event_types) = 0 OR EXISTS (
-                 SELECT 1 FROM unnest(e.event_types) AS wanted(type)
-                  WHERE wanted.type = incoming.event_type
-                     OR (right(wanted.type, 1) = '*' AND starts_with(incoming.event_type, left(wanted.type, -1)))))
-        ON CONFLICT (endpoint_id, event_id) DO NOTHING
-        RETURNING id`);
-      const toClaim = queued.slice(0, Math.max(0, claim.limit));
-      if (toClaim.length === 0) return { queued: queued.length, claimed: [] };
-      const claimed = await connection.any(sql.type(ClaimedDelivery)`
-        UPDATE gateway.webhook_deliveries d
-           SET attempts = 1, next_attempt_at = NOW() + make_interval(secs => ${claim.leaseMs / 1000})
-          FROM gateway.webhook_endpoints e
-         WHERE d.id = ANY(${sql.array(toClaim, 'uuid')}) AND e.id = d.endpoint_id
-        RETURNING d.id, d.organisation_id, d.endpoint_id, d.event_id, d.event_type, d.event_time, d.payload, d.attempts,
-                  d.manual, e.url, e.secret`);
-      return { queued: queued.length, claimed };
+      // Inserted already claimed (attempt 1, under the lease) up to the limit: one statement, no second
+      // write of the same rows.
+      const limit = Math.max(0, claim.limit);
+      const lease = sql.fragment`NOW() + make_interval(secs => ${claim.leaseMs / 1000})`;
+      const queued = await connection.any(sql.type(ClaimedDelivery)`
+        WITH matched AS (
+          SELECT e.organisation_id, e.id AS endpoint_id, incoming.event_id, incoming.event_type, incoming.event_time, incoming.payload,
+                 row_number() OVER () <= ${limit} AS claimed
+            FROM ${sql.unnest(
+              toQueue.map((event) => [event.eventId, event.organisationId, event.eventType, event.eventTime, JSON.stringify(event.payload)]),
+              ['uuid', 'uuid', 'text', 'timestamptz', 'jsonb'],
+            )} AS incoming(event_id, organisation_id, event_type, event_time, payload)
+            JOIN gateway.webhook_endpoints e
+              ON e.organisation_id = incoming.organisation_id
+             AND e.enabled
+             AND e.created_at <= incoming.event_time
+             AND (cardinality(e.event_types) = 0 OR EXISTS (
+                   SELECT 1 FROM unnest(e.event_types) AS wanted(type)
+                    WHERE wanted.type = incoming.event_type
+                       OR (right(wanted.type, 1) = '*' AND starts_with(incoming.event_type, left(wanted.type, -1)))))
+        ), inserted AS (
+          INSERT INTO gateway.webhook_deliveries (organisation_id, endpoint_id, event_id, event_type, event_time, payload, attempts, next_attempt_at)
+          SELECT organisation_id, endpoint_id, event_id, event_type, event_time, payload,
+                 CASE WHEN claimed THEN 1 ELSE 0 END, CASE WHEN claimed THEN ${lease} ELSE NOW() END
+            FROM matched
+          ON CONFLICT (endpoint_id, event_id) DO NOTHING
+          RETURNING id, organisation_id, endpoint_id, event_id, event_type, event_time, payload, attempts, manual
+        )
+        SELECT i.id, i.organisation_id, i.endpoint_id, i.event_id, i.event_type, i.event_time, i.payload, i.attempts, i.manual, e.url, e.secret
+          FROM inserted i JOIN gateway.webhook_endpoints e ON e.id = i.endpoint_id`);
+      return { queued: queued.length, claimed: queued.filter((delivery) => delivery.attempts === 1) };
     },
 
     /**
