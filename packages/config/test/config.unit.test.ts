@@ -27,6 +27,13 @@ describe('loadConfig', () => {
     expect(config.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
   });
 
+  it('takes a producer linger of 0 to 100 ms, 2 by default', () => {
+    const linger = z.object({ KAFKA_PRODUCER_LINGER_MS: fields.kafkaProducerLingerMs });
+    expect(loadConfig(linger, {}).KAFKA_PRODUCER_LINGER_MS).toBe(2);
+    expect(loadConfig(linger, { KAFKA_PRODUCER_LINGER_MS: '0' }).KAFKA_PRODUCER_LINGER_MS).toBe(0);
+    for (const bad of ['101', '-1', '1.5', 'soon']) expect(() => loadConfig(linger, { KAFKA_PRODUCER_LINGER_MS: bad })).toThrow(ConfigError);
+  });
+
   it('reports every problem at once without echoing secret values', () => {
     const secret = 'short-secret-value';
     let error: unknown;

@@ -148,8 +148,9 @@ const idleTo = await cpuSnapshot();
 const idleSeconds = (performance.now() - idleStarted) / 1000;
 const cpuBefore = await cpuSnapshot();
 
-// Ticks of 20 ms: RATE/50 events each (all at once when RATE is 0).
+// Ticks of 20 ms with RATE/50 events each, or of 1000/RATE ms with one event below 50/s (all at once when RATE is 0).
 const perTick = RATE <= 0 ? EVENTS : Math.max(1, Math.round(RATE / 50));
+const tickMs = RATE <= 0 ? 0 : Math.max(20, 1000 / RATE);
 const started = performance.now();
 for (let sent = 0; sent < EVENTS; ) {
   const tick = performance.now();
@@ -157,7 +158,7 @@ for (let sent = 0; sent < EVENTS; ) {
   for (const item of batch) producedAt.set(item.metadata.id, now());
   await producer.publish(postEvents, batch);
   sent += batch.length;
-  if (RATE > 0) await sleep(Math.max(0, 20 - (performance.now() - tick)));
+  if (RATE > 0) await sleep(Math.max(0, tickMs - (performance.now() - tick)));
 }
 const producedIn = performance.now() - started;
 const expected = EVENTS * ENDPOINTS;
