@@ -72,7 +72,7 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   // Live events: SSE streams fed by this instance's consumers; webhooks fanned out and sent by the worker role.
   await fastify.register(liveEventsPlugin, { ...config.live.events, instanceId: config.instanceId });
   await fastify.register(workerDatabasePlugin, { connectionUri: config.live.workerDatabase, applicationName: 'gateway-worker', maximumPoolSize: 8 });
-  await fastify.register(deliveryWorkerPlugin, { ...config.live.webhooks, cipher });
+  await fastify.register(deliveryWorkerPlugin, { ...config.live.webhooks, cipher, listenUrl: config.live.workerDatabase });
   await fastify.register(pruningPlugin, config.live.pruning);
   await fastify.register(fanOutConsumerPlugin, { consumerGroup: config.live.webhooks.consumerGroup, leaseMs: config.live.webhooks.leaseMs });
   await fastify.register(

@@ -1,6 +1,9 @@
 import { type CommonQueryMethods, type DatabaseTransactionConnection, sql } from '@postwire/db';
 import { z } from 'zod';
 
+/** Notified (at commit) when a fan-out leaves deliveries unclaimed, so idle workers of every instance claim them. */
+export const DELIVERIES_CHANNEL = 'gateway_webhook_deliveries';
+
 /** An event to fan out: one delivery per enabled endpoint of its organisation that wants its type. */
 export type FanOutEvent = {
   readonly eventId: string;
@@ -61,7 +64,8 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
      * transaction. Events whose id the inbox already has are skipped; endpoints registered after an event
      * happened never get it. Up to `claim.limit` of the new deliveries are claimed at once (attempt 1, under
      * a lease), so the instance that fanned them out sends them without a further query; the rest wait
-     * for any worker's claim. Returns how many were queued and the claimed ones.
+     * for any worker's claim, and every listening worker is told at commit (`DELIVERIES_CHANNEL`).
+     * Returns how many were queued and the claimed ones.
      */
     async fanOut(
       consumer: string,
@@ -111,7 +115,9 @@ export function createDeliveryQueries(connection: CommonQueryMethods) {
         )
         SELECT i.id, i.organisation_id, i.endpoint_id, i.event_id, i.event_type, i.event_time, i.payload, i.attempts, i.manual, e.url, e.secret
           FROM inserted i JOIN gateway.webhook_endpoints e ON e.id = i.endpoint_id`);
-      return { queued: queued.length, claimed: queued.filter((delivery) => delivery.attempts === 1) };
+      const claimed = queued.filter((delivery) => delivery.attempts === 1);
+      if (claimed.length < queued.length) await connection.query(sql.unsafe`SELECT pg_notify(${DELIVERIES_CHANNEL}, '')`);
+      return { queued: queued.length, claimed };
     },
 
     /**

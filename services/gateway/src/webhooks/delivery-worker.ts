@@ -1,9 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
 import type { TokenCipher } from '@postwire/crypto';
 import { describeError } from '@postwire/kafka';
-import { type AttemptOutcome, type ClaimedDelivery, createDeliveryQueries, disableEndpoint, recordAttempt, recordSuccesses } from '../db/delivery-queries.ts';
+import {
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  DELIVERIES_CHANNEL,
+  createDeliveryQueries,
+  disableEndpoint,
+  recordAttempt,
+  recordSuccesses,
+} from '../db/delivery-queries.ts';
 import { type DisablePolicy, disableReason, isDeliveredStatus, retryDelayMs } from '../domain/webhook-retry.ts';
 import { webhookSigner } from '../domain/webhook-signature.ts';
 import { endpointSecretContext } from './secrets.ts';
@@ -13,8 +22,10 @@ export type DeliveryWorkerOptions = {
   readonly cipher: TokenCipher;
   /** Deliveries in flight at once on this instance. */
   readonly concurrency: number;
-  /** How often an idle worker looks for due deliveries (retries, other instances' fan-out). */
+  /** How often an idle worker looks for due deliveries (retries falling due; other instances' fan-out when not told). */
   readonly pollMs: number;
+  /** The worker database, where the worker LISTENs for fan-outs that left deliveries unclaimed (any instance's). */
+  readonly listenUrl?: string;
   /** How long a claimed delivery stays out of other workers' reach; above the request timeout. */
   readonly leaseMs: number;
   readonly timeoutMs: number;
@@ -215,6 +226,33 @@ export const deliveryWorkerPlugin = fp(
       timer.unref();
     };
 
+    // A fan-out on any instance that leaves deliveries unclaimed notifies at commit: every idle worker claims
+    // at once instead of at its next poll. The poll stays the fallback (and finds retries falling due).
+    let listener: pg.Client | undefined;
+    let relisten: NodeJS.Timeout | undefined;
+    async function listen(): Promise<void> {
+      if (stopping || options.listenUrl === undefined) return;
+      const client = new pg.Client({ connectionString: options.listenUrl, application_name: 'gateway-webhook-listener' });
+      client.on('notification', fill);
+      client.on('error', (error) => logger.warn({ error: describeError(error) }, 'webhook wake-up connection failed'));
+      client.on('end', () => {
+        if (listener === client) listener = undefined;
+        if (stopping) return;
+        relisten = setTimeout(() => void listen(), options.pollMs);
+        relisten.unref();
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+        listener = client;
+        // Whatever was notified while this worker was not listening.
+        fill();
+      } catch (error) {
+        logger.warn({ error: describeError(error) }, 'webhook wake-up not listening; polling meanwhile');
+        await client.end().catch(() => undefined);
+      }
+    }
+
     fastify.decorate('webhookDeliveries', {
       wake: fill,
       room: bufferRoom,
@@ -223,10 +261,15 @@ export const deliveryWorkerPlugin = fp(
         pump();
       },
     });
-    fastify.addHook('onReady', async () => poll());
+    fastify.addHook('onReady', async () => {
+      poll();
+      void listen();
+    });
     fastify.addHook('onClose', async () => {
       stopping = true;
       clearTimeout(timer);
+      clearTimeout(relisten);
+      await listener?.end().catch(() => undefined);
       while (inFlight.size > 0 || filling || flushing) await Promise.allSettled([...inFlight, flushing, new Promise((resolve) => setTimeout(resolve, 10))]);
       flushSuccesses();
       await flushing;

@@ -35,7 +35,7 @@ export const fanOutConsumerPlugin = fp(
 
     function consume<Topic extends TopicContract>(topic: Topic, groupId: string): void {
       const apply = async (events: readonly ConsumedEvent<Topic>[]) => {
-        const { claimed } = await fastify.workerDb.transaction((connection) =>
+        const { queued, claimed } = await fastify.workerDb.transaction((connection) =>
           createDeliveryQueries(connection).fanOut(
             FAN_OUT_CONSUMER,
             events.map((event) => ({
@@ -52,6 +52,9 @@ export const fanOutConsumerPlugin = fp(
           ),
         );
         fastify.webhookDeliveries.accept(claimed);
+        // Left unclaimed (no room when the transaction began): the worker claims ahead as its buffer drains,
+        // but it may have drained before this commit made them visible; then only its poll would find them.
+        if (queued > claimed.length) fastify.webhookDeliveries.wake();
       };
       let joined: () => void = () => undefined;
       joins.push(new Promise<void>((resolve) => (joined = resolve)));
