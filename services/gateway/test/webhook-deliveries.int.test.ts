@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabasePool, connectionUrlForRole, createDatabasePool, serviceRoles } from '@postwire/db';
-import { type TestDatabase, createTestDatabase } from '@postwire/testing';
-import { createDeliveryQueries } from '../src/db/delivery-queries.ts';
+import { type TestDatabase, createTestDatabase, eventually } from '@postwire/testing';
+import { DELIVERIES_CHANNEL, createDeliveryQueries } from '../src/db/delivery-queries.ts';
 import { MAX_LOGGED_BODY, createWebhookSender } from '../src/webhooks/sender.ts';
 
 describe('webhook fan-out queries', () => {
@@ -84,13 +84,46 @@ describe('webhook fan-out queries', () => {
     expect(again).toEqual({ queued: 0, claimed: [] });
   });
 
-  it('claims nothing at insert when the worker has no room', async () => {
+  it('claims nothing at insert when the worker has no room, and tells listening workers at commit', async () => {
     await endpoint([]);
-    const { queued, claimed } = await pool.transaction((connection) =>
-      createDeliveryQueries(connection).fanOut('gateway-webhooks', [event(3)], { limit: 0, leaseMs: 60_000 }),
-    );
+    const listener = new pg.Client({ connectionString: database.adminUrl });
+    await listener.connect();
+    const notified: string[] = [];
+    listener.on('notification', (message) => notified.push(message.channel));
+    await listener.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+
+    const { queued, claimed } = await pool.transaction(async (connection) => {
+      const result = await createDeliveryQueries(connection).fanOut('gateway-webhooks', [event(3)], { limit: 0, leaseMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(notified).toEqual([]); // not before the deliveries can be seen
+      return result;
+    });
+    await eventually(() => (notified.length > 0 ? true : undefined), 'a notification');
+    await listener.end();
+
     expect(queued).toBeGreaterThan(0);
     expect(claimed).toEqual([]);
+    expect(notified).toEqual([DELIVERIES_CHANNEL]);
+  });
+
+  it('tells no one when it claimed every delivery it queued', async () => {
+    const listener = new pg.Client({ connectionString: database.adminUrl });
+    await listener.connect();
+    const notified: string[] = [];
+    listener.on('notification', (message) => notified.push(message.channel));
+    await listener.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+
+    const { queued, claimed } = await pool.transaction((connection) =>
+      createDeliveryQueries(connection).fanOut('gateway-webhooks', [event(4)], { limit: 1_000, leaseMs: 60_000 }),
+    );
+    // Notifications arrive in commit order: a marker sent after the fan-out committed shows nothing came before it.
+    await listener.query(`LISTEN ${DELIVERIES_CHANNEL}_marker`);
+    await admin.query(`SELECT pg_notify($1, 'marker')`, [`${DELIVERIES_CHANNEL}_marker`]);
+    await eventually(() => (notified.length > 0 ? true : undefined), 'a notification');
+    await listener.end();
+
+    expect(claimed).toHaveLength(queued);
+    expect(notified).toEqual([`${DELIVERIES_CHANNEL}_marker`]);
   });
 });
 
