@@ -37,6 +37,16 @@ describe('webhook fan-out queries', () => {
     return rows[0]?.id ?? '';
   }
 
+  /** A session listening on the deliveries channel, and the channels of what it was told so far. */
+  async function listening(): Promise<{ listener: pg.Client; notified: string[] }> {
+    const listener = new pg.Client({ connectionString: database.adminUrl });
+    await listener.connect();
+    const notified: string[] = [];
+    listener.on('notification', (message) => notified.push(message.channel));
+    await listener.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+    return { listener, notified };
+  }
+
   const event = (offset: number) => ({
     eventId: randomUUID(),
     organisationId,
@@ -86,11 +96,7 @@ describe('webhook fan-out queries', () => {
 
   it('claims nothing at insert when the worker has no room, and tells listening workers at commit', async () => {
     await endpoint([]);
-    const listener = new pg.Client({ connectionString: database.adminUrl });
-    await listener.connect();
-    const notified: string[] = [];
-    listener.on('notification', (message) => notified.push(message.channel));
-    await listener.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+    const { listener, notified } = await listening();
 
     const { queued, claimed } = await pool.transaction(async (connection) => {
       const result = await createDeliveryQueries(connection).fanOut('gateway-webhooks', [event(3)], { limit: 0, leaseMs: 60_000 });
@@ -107,11 +113,7 @@ describe('webhook fan-out queries', () => {
   });
 
   it('tells no one when it claimed every delivery it queued', async () => {
-    const listener = new pg.Client({ connectionString: database.adminUrl });
-    await listener.connect();
-    const notified: string[] = [];
-    listener.on('notification', (message) => notified.push(message.channel));
-    await listener.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+    const { listener, notified } = await listening();
 
     const { queued, claimed } = await pool.transaction((connection) =>
       createDeliveryQueries(connection).fanOut('gateway-webhooks', [event(4)], { limit: 1_000, leaseMs: 60_000 }),
