@@ -26,6 +26,13 @@ export type DatabasePoolOptions = {
   readonly statementTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly applicationName?: string;
+  /**
+   * Whether a connection runs `DISCARD ALL` each time it goes back to the pool (slonik's default: a round trip per
+   * query or transaction). Only a pool whose connections keep no session state may turn it off: reads whose claims
+   * are set for their own transaction (`setCallerClaims`, which `auth.uid()` believes only there), no session
+   * locks, LISTEN, prepared statements or session settings.
+   */
+  readonly resetOnRelease?: boolean;
 };
 
 export async function createDatabasePool(
@@ -39,5 +46,7 @@ export async function createDatabasePool(
     maximumPoolSize: options.maximumPoolSize ?? 10,
     statementTimeout: options.statementTimeoutMs ?? 30_000,
     idleTimeout: options.idleTimeoutMs ?? 10_000,
+    // slonik drops an undefined option and keeps its DISCARD ALL: a reset that does nothing turns it off.
+    ...(options.resetOnRelease === false ? { resetConnection: async () => {} } : {}),
   });
 }
