@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authEnvironment, authPlugin, cachedOrganisationOf, createJwtVerifier, signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
+import { PostList, PostResource } from '@postwire/api';
 import { createOrganisationLookup } from '@postwire/db';
 import { databasePlugin, serviceKit, zodSchemasPlugin } from '@postwire/service-kit';
 import { type TestDatabase, addMember, createTestDatabase } from '@postwire/testing';
@@ -165,6 +166,59 @@ describe('publisher read API, as publisher_app with the caller’s claims', () =
     expect(after.headers.etag).not.toBe(before.headers.etag);
   });
 
+  it('answers exactly the API contract: every field of a post, media items without their unset fields', async () => {
+    await admin.query(
+      `INSERT INTO publisher.post_media (post_id, organisation_id, position, media_type, url, alt_text, user_tags)
+       VALUES ($1, $2, 0, 'image', 'https://cdn.example/a.jpg', 'a loaf', '[{"username":"baker","x":0.5,"y":0.25}]'),
+              ($1, $2, 1, 'image', 'https://cdn.example/b.jpg', NULL, '[]')`,
+      [ids.farPage, a.organisationId],
+    );
+    const one = await get(`/v1/posts/${ids.farPage}`);
+    expect(one.headers['content-type']).toBe('application/json; charset=utf-8');
+    const post = PostResource.parse(one.json());
+    const { createdAt, updatedAt } = (await admin.query(`SELECT created_at AS "createdAt", updated_at AS "updatedAt" FROM publisher.social_media_posts WHERE id = $1`, [ids.farPage])).rows[0];
+    expect(one.json()).toEqual({
+      id: ids.farPage,
+      organisationId: a.organisationId,
+      socialAccountId: pageA,
+      createdBy: a.userId,
+      platform: 'facebook',
+      postType: 'feed',
+      facebookFormat: 'photo',
+      status: 'queued',
+      content: {
+        caption: `post ${ids.farPage.slice(0, 8)}`,
+        hashtags: ['bread'],
+        media: [
+          { position: 0, mediaType: 'image', url: 'https://cdn.example/a.jpg', altText: 'a loaf', userTags: [{ username: 'baker', x: 0.5, y: 0.25 }] },
+          { position: 1, mediaType: 'image', url: 'https://cdn.example/b.jpg' },
+        ],
+        contentId: null,
+        locationId: null,
+        link: null,
+        shareToFeed: false,
+        trialParams: null,
+        firstComment: null,
+        collaborators: [],
+      },
+      scheduledFor: new Date(now + 10 * DAY).toISOString(),
+      publishedAt: null,
+      platformPostId: null,
+      platformUrl: null,
+      errorMessage: null,
+      retryCount: 0,
+      maxRetries: 3,
+      metrics: { likes: 0, comments: 0, shares: 0, saves: 0, reach: 0, impressions: 0, plays: 0, engagementRate: null, available: false, lastSyncedAt: null },
+      createdAt: (createdAt as Date).toISOString(),
+      updatedAt: (updatedAt as Date).toISOString(),
+    });
+    const list = await get('/v1/posts?limit=2');
+    expect(list.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(PostList.parse(list.json()).data).toHaveLength(2);
+    expect(PostList.parse((await get(`/v1/posts?account=${pageA}`)).json()).data).toEqual([post]);
+    await admin.query(`DELETE FROM publisher.post_media WHERE post_id = $1`, [ids.farPage]);
+  });
+
   it('another organisation sees none of these posts and cannot read one by id', async () => {
     expect(await listIds('/v1/posts', tokenB)).toEqual([ids.theirs]);
     const foreign = await get(`/v1/posts/${ids.reel}`, tokenB);
@@ -239,6 +293,26 @@ describe('publisher read API, as publisher_app with the caller’s claims', () =
         });
       }
       expect((await admin.query(`SELECT count(*)::int AS n FROM publisher.social_media_posts WHERE organisation_id = $1 AND caption LIKE 'post %'`, [a.organisationId])).rows[0]).toEqual({ n: 7 });
+    });
+
+    it('the read functions set the claims for their own statement, and RLS, not their organisation argument, decides', async () => {
+      const claims = (user: { userId: string; organisationId: string }) => JSON.stringify({ sub: user.userId, organisationId: user.organisationId });
+      const page = `SELECT id FROM publisher.read_posts($1, $2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 50)`;
+      const client = new pg.Client({ connectionString: database.urlFor('publisher', 'app') });
+      await client.connect();
+      try {
+        expect((await client.query(page, [claims(a), a.organisationId])).rowCount).toBe(6);
+        // The same connection, the next statement: the claims did not outlive the read.
+        expect((await client.query(`SELECT id FROM publisher.social_media_posts`)).rowCount).toBe(0);
+        expect((await client.query(`SELECT auth.uid() AS uid`)).rows).toEqual([{ uid: null }]);
+        // Another organisation's user naming this organisation: the policies hide every post.
+        expect((await client.query(page, [claims(b), a.organisationId])).rowCount).toBe(0);
+        expect((await client.query(`SELECT post FROM publisher.read_post($1, $2, $3)`, [claims(b), a.organisationId, ids.reel])).rowCount).toBe(0);
+        expect((await client.query(page, [JSON.stringify({ sub: randomUUID() }), a.organisationId])).rowCount).toBe(0);
+        expect((await client.query(`SELECT post FROM publisher.read_post($1, $2, $3)`, [claims(a), a.organisationId, ids.reel])).rowCount).toBe(1);
+      } finally {
+        await client.end();
+      }
     });
 
     it('the organisation’s own user sees its posts; without claims nobody sees anything; the projection and outbox stay closed', async () => {

@@ -1,26 +1,6 @@
-import type { PostResource } from '@postwire/api';
 import type { PostStatus } from '@postwire/contracts';
-import { type CommonQueryMethods, sql } from '@postwire/db';
+import { type CallerClaims, type CommonQueryMethods, sql } from '@postwire/db';
 import { z } from 'zod';
-import { MEDIA_COLUMNS, POST_VERSION, PostMediaRow, SocialMediaPostRow, toMediaItem } from './posts-repository.ts';
-
-// A post's time in the list: when it is (or was) due, or when it went out for a published post.
-const POST_TIME = sql.fragment`CASE WHEN status = 'published' THEN published_at ELSE scheduled_for END`;
-// The list's order, total and stable: drafts without a time sort by creation. Migration 005 indexes it.
-const SORT_TIME = sql.fragment`COALESCE(CASE WHEN status = 'published' THEN published_at ELSE scheduled_for END, created_at)`;
-
-const ReadablePost = SocialMediaPostRow.omit({ container_id: true, request_hash: true, content_type: true, content_url: true, thumbnail_url: true }).extend({
-  // Microseconds since the epoch: the cursor must carry the exact value, finer than a JavaScript date.
-  sort_key: z.coerce.number(),
-});
-type ReadablePost = z.infer<typeof ReadablePost>;
-
-const POST_COLUMNS = sql.fragment`
-  id, organisation_id, social_account_id, created_by, content_id, caption, post_type, hashtags, location_id,
-  share_to_feed, scheduled_for, published_at, platform, platform_post_id, platform_url, status, error_message,
-  retry_count, max_retries, likes_count, comments_count, shares_count, saves_count, reach, impressions, plays_count,
-  engagement_rate, last_analytics_sync, analytics_available, facebook_format, link_url, first_comment, collaborators,
-  trial_graduation, created_at, updated_at`;
 
 const UnpostedRow = z.object({
   id: z.uuid(),
@@ -34,7 +14,6 @@ const UnpostedRow = z.object({
 });
 
 const iso = (value: number) => new Date(value).toISOString();
-const isoOrNull = (value: number | null) => (value === null ? null : iso(value));
 
 /** Thrown for a cursor this API did not hand out; the route answers 400. */
 export class InvalidCursorError extends Error {
@@ -55,52 +34,6 @@ export function decodeCursor(cursor: string): { readonly sortKey: number; readon
 const fromMicros = (micros: number) => sql.fragment`(TIMESTAMPTZ 'epoch' + ${micros}::bigint * INTERVAL '1 microsecond')`;
 const micros = (column: ReturnType<typeof sql.fragment>) => sql.fragment`(EXTRACT(EPOCH FROM ${column}) * 1000000)::bigint`;
 
-function toResource(row: ReadablePost, media: readonly PostMediaRow[]): PostResource {
-  return {
-    id: row.id,
-    organisationId: row.organisation_id,
-    socialAccountId: row.social_account_id,
-    createdBy: row.created_by,
-    platform: row.platform,
-    postType: row.post_type,
-    facebookFormat: row.facebook_format,
-    status: row.status,
-    content: {
-      caption: row.caption,
-      hashtags: row.hashtags ?? [],
-      media: media.map(toMediaItem),
-      contentId: row.content_id,
-      locationId: row.location_id,
-      link: row.link_url,
-      shareToFeed: row.share_to_feed ?? false,
-      trialParams: row.trial_graduation === null ? null : { graduationStrategy: row.trial_graduation },
-      firstComment: row.first_comment,
-      collaborators: row.collaborators,
-    },
-    scheduledFor: isoOrNull(row.scheduled_for),
-    publishedAt: isoOrNull(row.published_at),
-    platformPostId: row.platform_post_id,
-    platformUrl: row.platform_url,
-    errorMessage: row.error_message,
-    retryCount: row.retry_count ?? 0,
-    maxRetries: row.max_retries ?? 0,
-    metrics: {
-      likes: row.likes_count ?? 0,
-      comments: row.comments_count ?? 0,
-      shares: row.shares_count ?? 0,
-      saves: row.saves_count ?? 0,
-      reach: row.reach ?? 0,
-      impressions: row.impressions ?? 0,
-      plays: row.plays_count ?? 0,
-      engagementRate: row.engagement_rate,
-      available: row.analytics_available ?? false,
-      lastSyncedAt: isoOrNull(row.last_analytics_sync),
-    },
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
 export type PostFilter = {
   readonly status?: readonly PostStatus[] | undefined;
   readonly account?: string | undefined;
@@ -112,62 +45,53 @@ export type PostFilter = {
   readonly cursor?: string | undefined;
 };
 
+/** A post as PostResource, as JSON text (built by the read functions of migration 011). */
+const PostJson = z.object({ post: z.string() });
+const PagedPostJson = PostJson.extend({ sort_key: z.coerce.number(), id: z.uuid() });
+const VersionedPostJson = PostJson.extend({ version: z.string() });
+
+/**
+ * The posts read API's reads, each one round trip as publisher_app: the read functions of migration 011 set the
+ * caller's claims for the statement's own transaction, then select, so the seed's RLS policies decide beside the
+ * explicit organisation filter. They answer the API's JSON as text, sent as it is.
+ */
+export function createPostPages(pool: CommonQueryMethods) {
+  return {
+    /**
+     * The seed's example query 2 generalised: filters, ordered by the post's time (then id), a keyset page.
+     * Deleted posts are listed only when the status filter names them. The answer is PostList as JSON text.
+     */
+    async list(caller: CallerClaims, filter: PostFilter): Promise<string> {
+      const after = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+      const rows = await pool.any(sql.type(PagedPostJson)`
+        SELECT post, sort_key, id FROM publisher.read_posts(
+          ${JSON.stringify(caller)}, ${caller.organisationId},
+          ${filter.status ? sql.array(filter.status, 'text') : null}, ${filter.account ?? null}, ${filter.platform ?? null}, ${filter.type ?? null},
+          ${filter.from ?? null}, ${filter.to ?? null}, ${after ? after.sortKey : null}, ${after ? after.id : null}, ${filter.limit})`);
+      const page = rows.slice(0, filter.limit);
+      const last = page.at(-1);
+      const nextCursor = rows.length > filter.limit && last ? JSON.stringify(encodeCursor(last.sort_key, last.id)) : 'null';
+      return `{"data":[${page.map((row) => row.post).join(',')}],"nextCursor":${nextCursor}}`;
+    },
+
+    /**
+     * One post as PostResource JSON text with its version (posts-repository's POST_VERSION: what If-Match is checked
+     * against), or undefined when the caller may not see it.
+     */
+    async get(caller: CallerClaims, postId: string): Promise<{ readonly post: string; readonly version: string } | undefined> {
+      const row = await pool.maybeOne(sql.type(VersionedPostJson)`
+        SELECT post, version FROM publisher.read_post(${JSON.stringify(caller)}, ${caller.organisationId}, ${postId})`);
+      return row ?? undefined;
+    },
+  };
+}
+
 /**
  * Reads for the caller's organisation. They run as publisher_app on a connection carrying the caller's claims,
  * so the seed's RLS policies decide, beside the explicit organisation filter.
  */
 export function createPostReads(connection: CommonQueryMethods) {
-  async function mediaOf(ids: readonly string[]): Promise<Map<string, PostMediaRow[]>> {
-    const byPost = new Map<string, PostMediaRow[]>(ids.map((id) => [id, []]));
-    if (ids.length === 0) return byPost;
-    const rows = await connection.any(sql.type(PostMediaRow)`
-      SELECT ${MEDIA_COLUMNS} FROM publisher.post_media WHERE post_id = ANY(${sql.array(ids, 'uuid')}) ORDER BY post_id, position`);
-    for (const row of rows) byPost.get(row.post_id)?.push(row);
-    return byPost;
-  }
-
   return {
-    /**
-     * The seed's example query 2 generalised: filters, ordered by the post's time (then id), a keyset page.
-     * Deleted posts are listed only when the status filter names them.
-     */
-    async list(organisationId: string, filter: PostFilter) {
-      const conditions = [sql.fragment`organisation_id = ${organisationId}`];
-      conditions.push(filter.status ? sql.fragment`status = ANY(${sql.array(filter.status, 'text')})` : sql.fragment`status <> 'deleted'`);
-      if (filter.account) conditions.push(sql.fragment`social_account_id = ${filter.account}`);
-      if (filter.platform) conditions.push(sql.fragment`platform = ${filter.platform}`);
-      if (filter.type) conditions.push(sql.fragment`post_type = ${filter.type}`);
-      if (filter.from) conditions.push(sql.fragment`${POST_TIME} >= ${filter.from}::timestamptz`);
-      if (filter.to) conditions.push(sql.fragment`${POST_TIME} < ${filter.to}::timestamptz`);
-      if (filter.cursor) {
-        const after = decodeCursor(filter.cursor);
-        conditions.push(sql.fragment`(${SORT_TIME}, id) > (${fromMicros(after.sortKey)}, ${after.id}::uuid)`);
-      }
-      const rows = await connection.any(sql.type(ReadablePost)`
-        SELECT ${POST_COLUMNS}, ${micros(SORT_TIME)} AS sort_key
-        FROM publisher.social_media_posts
-        WHERE ${sql.join(conditions, sql.fragment` AND `)}
-        ORDER BY ${SORT_TIME}, id
-        LIMIT ${filter.limit + 1}`);
-      const page = rows.slice(0, filter.limit);
-      const media = await mediaOf(page.map((row) => row.id));
-      const last = page.at(-1);
-      return {
-        data: page.map((row) => toResource(row, media.get(row.id) ?? [])),
-        nextCursor: rows.length > filter.limit && last ? encodeCursor(last.sort_key, last.id) : null,
-      };
-    },
-
-    /** One post, with its version (posts-repository's POST_VERSION: what If-Match is checked against). */
-    async get(organisationId: string, postId: string): Promise<{ readonly post: PostResource; readonly version: string } | undefined> {
-      const row = await connection.maybeOne(sql.type(ReadablePost.extend({ version: z.string() }))`
-        SELECT ${POST_COLUMNS}, ${micros(SORT_TIME)} AS sort_key, ${POST_VERSION} AS version
-        FROM publisher.social_media_posts
-        WHERE organisation_id = ${organisationId} AND id = ${postId}`);
-      if (row === null) return undefined;
-      return { post: toResource(row, (await mediaOf([row.id])).get(row.id) ?? []), version: row.version };
-    },
-
     /** The seed's example query 5: the organisation's finished videos not posted anywhere yet, newest first. */
     async unposted(organisationId: string, page: { readonly limit: number; readonly cursor?: string | undefined }) {
       const conditions = [

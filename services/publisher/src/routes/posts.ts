@@ -1,26 +1,33 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { PostIdParams, PostList, PostListQuery, PostResource } from '@postwire/api';
 import { type Caller, callerOf } from '@postwire/auth';
-import { withCallerClaims } from '@postwire/db';
+import { type CallerClaims, withCallerClaims } from '@postwire/db';
 import { ProblemError } from '@postwire/service-kit';
-import { InvalidCursorError, createPostReads } from '../db/read-queries.ts';
+import { InvalidCursorError, createPostPages, createPostReads } from '../db/read-queries.ts';
+
+const claimsOf = (caller: Caller): CallerClaims => ({ sub: caller.userId, organisationId: caller.organisationId });
+
+/** A cursor this API did not hand out is the caller's mistake: a 400. */
+function refuseForeignCursor(error: unknown): never {
+  if (error instanceof InvalidCursorError) throw new ProblemError(400, 'invalid-cursor', 'Bad Request', error.message);
+  throw error;
+}
 
 /** Runs reads as publisher_app with the caller's claims, so RLS has the last word; a foreign cursor is a 400. */
 export async function asCaller<T>(pool: Parameters<typeof withCallerClaims>[0], caller: Caller, work: (reads: ReturnType<typeof createPostReads>) => Promise<T>): Promise<T> {
-  try {
-    return await withCallerClaims(pool, { sub: caller.userId, organisationId: caller.organisationId }, (connection) => work(createPostReads(connection)));
-  } catch (error) {
-    if (error instanceof InvalidCursorError) throw new ProblemError(400, 'invalid-cursor', 'Bad Request', error.message);
-    throw error;
-  }
+  return withCallerClaims(pool, claimsOf(caller), (connection) => work(createPostReads(connection))).catch(refuseForeignCursor);
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * The publisher's posts read API. The gateway forwards the caller's bearer token; it is verified again here, and
- * every query runs as publisher_app with the caller's claims.
+ * every query runs as publisher_app with the caller's claims. Posts come from the database as the API's JSON and
+ * are sent as they are: the response schemas document them, and the read API's tests check them against it.
  */
 export const postRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.addHook('onRequest', fastify.authenticate);
+  const pages = createPostPages(fastify.db);
 
   fastify.get(
     '/posts',
@@ -33,9 +40,10 @@ export const postRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: PostList },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request);
-      return asCaller(fastify.db, caller, (reads) => reads.list(caller.organisationId, request.query));
+      const page = await pages.list(claimsOf(caller), request.query).catch(refuseForeignCursor);
+      return reply.type(JSON_TYPE).send(page as never);
     },
   );
 
@@ -43,11 +51,10 @@ export const postRoutes: FastifyPluginAsyncZod = async (fastify) => {
     '/posts/:postId',
     { schema: { tags: ['posts'], summary: 'One post', params: PostIdParams, response: { 200: PostResource } } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const found = await asCaller(fastify.db, caller, (reads) => reads.get(caller.organisationId, request.params.postId));
+      const found = await pages.get(claimsOf(callerOf(request)), request.params.postId);
       if (!found) throw new ProblemError(404, 'post-not-found', 'Post not found', `No post ${request.params.postId} in your organisation.`);
       // The post's version as a strong ETag: the gateway answers it, and checks If-Match against it.
-      return reply.header('etag', `"${found.version}"`).send(found.post);
+      return reply.header('etag', `"${found.version}"`).type(JSON_TYPE).send(found.post as never);
     },
   );
 };
