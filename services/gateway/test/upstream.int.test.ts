@@ -150,6 +150,15 @@ describe('the gateway calls only its configured upstream, on paths it builds its
     expect(owner.requests.every((request) => request.authorization === caller.authorization)).toBe(true);
   });
 
+  it('hands an owner\'s JSON answer back byte for byte, not parsed and written again', async () => {
+    const body = '{"data":[{"id":"2c6f0e4a-9b1d-4f3e-a7c5-6d8e9f0a1b2c", "platform":"instagram"}]}';
+    owner.answerWith(() => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body }));
+    const response = await gateway.inject({ url: '/v1/accounts', headers: { authorization: caller.authorization } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.body).toBe(body);
+  });
+
   it('never follows an upstream redirect: the caller gets a 502 and the redirect target is never called', async () => {
     owner.answerWith(() => ({ status: 302, headers: { location: `${elsewhere.url}/metrics` }, body: '' }));
     const response = await gateway.inject({ url: '/v1/accounts', headers: { authorization: caller.authorization } });

@@ -12,6 +12,7 @@ import {
   ExpiringAccounts,
   ExpiringAccountsQuery,
 } from '@postwire/api';
+import { sendJson } from '../plugins/upstream.ts';
 import { jsonResponse, locationHeader, problemResponses } from './problem-docs.ts';
 
 const readProblems = problemResponses(502, 503, 504);
@@ -32,7 +33,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
         response: { 200: jsonResponse(AccountList, 'The accounts'), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(accountsUrl, { path: '/v1/accounts', query: request.query }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(accountsUrl, { path: '/v1/accounts', query: request.query }, request)),
   );
 
   fastify.get(
@@ -47,7 +48,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
         response: { 200: jsonResponse(ExpiringAccounts, 'The accounts, soonest first'), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(accountsUrl, { path: '/v1/accounts/expiring', query: request.query }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(accountsUrl, { path: '/v1/accounts/expiring', query: request.query }, request)),
   );
 
   fastify.get(
@@ -62,7 +63,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
         response: { 200: jsonResponse(AccountResource, 'The account'), ...problemResponses(404), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}` }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}` }, request)),
   );
 
   fastify.get(
@@ -77,7 +78,7 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
         response: { 200: jsonResponse(AccountCapabilities, 'What it can publish'), ...problemResponses(404), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}/capabilities` }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(accountsUrl, { path: `/v1/accounts/${request.params.id}/capabilities` }, request)),
   );
 
   fastify.delete(
@@ -113,13 +114,11 @@ export const accountReadRoutes: FastifyPluginAsyncZod<AccountReadOptions> = asyn
       const { id } = request.params;
       // Only an account the caller can see may be disconnected: ask its owner first.
       const visible = await fastify.readUpstream(accountsUrl, { path: `/v1/accounts/${id}` }, request);
-      // Only the status matters here: release the connection rather than leave the body to the GC.
-      await visible.body?.cancel();
       if (visible.status === 404) throw new ProblemError(404, 'account-not-found', 'Account not found', `No account ${id} in your organisation.`);
       if (visible.status === 401 || visible.status === 403) {
         throw new ProblemError(visible.status, visible.status === 401 ? 'unauthorized' : 'forbidden', visible.status === 401 ? 'Unauthorized' : 'Forbidden', 'The accounts service refused this caller.');
       }
-      if (!visible.ok) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
+      if (visible.status !== 200) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
       await fastify.kafka.producer.publish(accountRequests, [
         {
           type: 'account.disconnect-requested',

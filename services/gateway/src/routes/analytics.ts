@@ -5,6 +5,7 @@ import { callerOf } from '@postwire/auth';
 import { analyticsRequests } from '@postwire/contracts';
 import { provisionTopics } from '@postwire/kafka';
 import { ProblemError, formatTraceparent } from '@postwire/service-kit';
+import { parseJson, sendJson } from '../plugins/upstream.ts';
 import { jsonResponse, locationHeader, problemResponse, problemResponses } from './problem-docs.ts';
 
 export type AnalyticsRouteOptions = {
@@ -39,7 +40,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
         response: { 200: jsonResponse(SnapshotSeries, 'The snapshots, oldest first'), ...problemResponses(404), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${request.params.postId}/snapshots` }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${request.params.postId}/snapshots` }, request)),
   );
 
   fastify.get(
@@ -54,7 +55,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
         response: { 200: jsonResponse(AnalyticsSummary, 'The totals per group'), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(analyticsUrl, { path: '/v1/analytics/summary', query: request.query }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(analyticsUrl, { path: '/v1/analytics/summary', query: request.query }, request)),
   );
 
   fastify.get(
@@ -69,7 +70,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
         response: { 200: jsonResponse(TopPosts, 'The posts, best first'), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(publisherUrl, { path: '/v1/analytics/top-posts', query: request.query }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(publisherUrl, { path: '/v1/analytics/top-posts', query: request.query }, request)),
   );
 
   fastify.post(
@@ -99,8 +100,8 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRouteOptions> = asy
       const caller = callerOf(request);
       const { postId } = request.params;
       // Only a post the caller can see may be refreshed, and the event is keyed by its account: ask its owner.
-      const series = (await fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${postId}/snapshots` }, request)) as z.infer<typeof SnapshotSeries>;
-      const parsed = SnapshotSeries.safeParse(series);
+      const series = await fastify.forwardRead(analyticsUrl, { path: `/v1/posts/${postId}/snapshots` }, request);
+      const parsed = SnapshotSeries.safeParse(parseJson(series));
       if (!parsed.success) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The analytics service answered something unexpected. Try again.');
       const { refreshAvailableAt, syncsStoppedReason, socialAccountId } = parsed.data;
       if (syncsStoppedReason !== null) {

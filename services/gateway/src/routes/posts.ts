@@ -24,9 +24,10 @@ import {
   offsetInstant,
 } from '@postwire/api';
 import { checkIdempotencyKey, postIdFor, prefersRespondAsync, rejectionDetail, requestHashOf, writeOutcome } from '../domain/post-requests.ts';
-import { type EntityTag, parseEntityTag } from '../domain/entity-tags.ts';
+import type { EntityTag } from '../domain/entity-tags.ts';
 import { IF_MATCH_HEADER, checkIfMatch, expectedVersion, versionedResponses } from './conditional-writes.ts';
 import type { PostAnswer } from '../plugins/answers.ts';
+import { entityTagOf, jsonOf, sendJson } from '../plugins/upstream.ts';
 import { jsonResponse, locationHeader, problemResponses } from './problem-docs.ts';
 
 export type PostRouteOptions = {
@@ -94,17 +95,16 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
   /** The post as the caller may see it (RLS decides, in the publisher), with its version (ETag); or a 404 problem. */
   async function visiblePost(request: FastifyRequest, postId: string): Promise<z.infer<typeof VisiblePost> & { readonly tag: EntityTag | undefined }> {
     const response = await fastify.readUpstream(options.publisherUrl, { path: `/v1/posts/${postId}` }, request);
-    const body: unknown = response.ok ? await response.json().catch(() => undefined) : await response.body?.cancel();
     if (response.status === 404) throw new ProblemError(404, 'post-not-found', 'Post not found', `No post ${postId} in your organisation.`, { postId });
     if (response.status === 401 || response.status === 403) {
       throw new ProblemError(response.status, response.status === 401 ? 'unauthorized' : 'forbidden', response.status === 401 ? 'Unauthorized' : 'Forbidden', 'The publisher refused this caller.');
     }
-    const post = VisiblePost.safeParse(body);
+    const post = VisiblePost.safeParse(jsonOf(response));
     if (response.status !== 200 || !post.success) {
       request.log.warn({ status: response.status, postId }, 'publisher answered a post read unusably');
       throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The publisher failed. Try again.');
     }
-    return { ...post.data, tag: parseEntityTag(response.headers.get('etag')) };
+    return { ...post.data, tag: entityTagOf(response) };
   }
 
   /**
@@ -122,9 +122,8 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
   async function readBack(request: FastifyRequest, postId: string): Promise<{ readonly post: PostResource; readonly tag: EntityTag | undefined } | undefined> {
     try {
       const response = await fastify.readUpstream(options.publisherUrl, { path: `/v1/posts/${postId}` }, request);
-      const body: unknown = response.ok ? await response.json().catch(() => undefined) : await response.body?.cancel();
-      const post = PostResource.safeParse(body);
-      if (response.status === 200 && post.success) return { post: post.data, tag: parseEntityTag(response.headers.get('etag')) };
+      const post = PostResource.safeParse(jsonOf(response));
+      if (response.status === 200 && post.success) return { post: post.data, tag: entityTagOf(response) };
       request.log.warn({ status: response.status, postId }, 'accepted post not read back; answering its summary');
     } catch (error) {
       request.log.warn({ err: error, postId }, 'accepted post not read back; answering its summary');
@@ -264,9 +263,9 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         response: { 200: jsonResponse(PostList, 'A page of posts'), ...readProblems },
       },
     },
-    (request) => {
+    async (request, reply) => {
       const { status, ...query } = request.query;
-      return fastify.forwardRead(options.publisherUrl, { path: '/v1/posts', query: { ...query, status: status?.join(',') } }, request) as Promise<never>;
+      return sendJson(reply, await fastify.forwardRead(options.publisherUrl, { path: '/v1/posts', query: { ...query, status: status?.join(',') } }, request));
     },
   );
 
@@ -283,7 +282,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
       },
     },
     // The publisher names the post's version: its ETag, so If-Match on a change can be checked against it.
-    (request, reply) => fastify.forwardRead(options.publisherUrl, { path: `/v1/posts/${request.params.postId}` }, request, reply) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(options.publisherUrl, { path: `/v1/posts/${request.params.postId}` }, request, reply)),
   );
 
   fastify.patch(
@@ -427,9 +426,8 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
       const { accountId } = request.params;
       // Only an account the caller can see: its owner (the accounts service) decides.
       const visible = await fastify.readUpstream(options.accountsUrl, { path: `/v1/accounts/${accountId}` }, request);
-      await visible.body?.cancel();
       if (visible.status === 404) throw new ProblemError(404, 'account-not-found', 'Account not found', `No account ${accountId} in your organisation.`);
-      if (!visible.ok) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
+      if (visible.status !== 200) throw new ProblemError(502, 'upstream-failed', 'Bad Gateway', 'The accounts service failed. Try again.');
       const eventId = randomUUID();
       const respondAsync = prefersRespondAsync(request.headers.prefer);
       const answers = respondAsync ? undefined : fastify.answers.awaitPostAnswers(eventId, { timeoutMs: options.answerTimeoutMs, settleMs: ACCOUNT_RETRY_SETTLE_MS });
@@ -457,7 +455,7 @@ export const postRoutes: FastifyPluginAsyncZod<PostRouteOptions> = async (fastif
         response: { 200: jsonResponse(UnpostedContent, 'A page of finished videos no post has published yet'), ...readProblems },
       },
     },
-    (request) => fastify.forwardRead(options.publisherUrl, { path: '/v1/content/unposted', query: request.query }, request) as Promise<never>,
+    async (request, reply) => sendJson(reply, await fastify.forwardRead(options.publisherUrl, { path: '/v1/content/unposted', query: request.query }, request)),
   );
 };
 
