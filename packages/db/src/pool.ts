@@ -23,6 +23,8 @@ export const resultParserInterceptor: Interceptor = {
 
 export type DatabasePoolOptions = {
   readonly maximumPoolSize?: number;
+  /** Connections kept open while idle (and opened at start), so a burst of requests does not wait for new ones. */
+  readonly minimumPoolSize?: number;
   readonly statementTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly applicationName?: string;
@@ -44,6 +46,7 @@ export async function createDatabasePool(
   return createPool(uri.toString(), {
     interceptors: [resultParserInterceptor],
     maximumPoolSize: options.maximumPoolSize ?? 10,
+    minPoolSize: options.minimumPoolSize ?? 0,
     statementTimeout: options.statementTimeoutMs ?? 30_000,
     idleTimeout: options.idleTimeoutMs ?? 10_000,
     // slonik drops an undefined option and keeps its DISCARD ALL: a reset that does nothing turns it off.

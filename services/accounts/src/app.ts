@@ -40,7 +40,7 @@ const app: FastifyPluginAsync<AccountsAppOptions> = async (fastify, { config, co
   await fastify.register(zodSchemasPlugin);
   // User-scoped reads: accounts_app, RLS applies with the caller's claims.
   // accounts_app only reads, each read with the caller's claims for its own transaction: no session state to discard.
-  await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts', resetOnRelease: false });
+  await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'accounts', resetOnRelease: false, minimumPoolSize: 4 });
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
   await fastify.register(kafkaPlugin, { service: 'accounts', ...config.kafka, produces: [accountEvents], consumes: [accountRequests, postEvents] });

@@ -45,7 +45,7 @@ const app: FastifyPluginAsync<PublisherAppOptions> = async (fastify, { config, c
   await fastify.register(zodSchemasPlugin);
   // User-scoped reads: publisher_app, RLS applies with the caller's claims.
   // publisher_app only reads, each read with the caller's claims for its own transaction: no session state to discard.
-  await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'publisher', resetOnRelease: false });
+  await fastify.register(databasePlugin, { connectionUri: config.database.app, applicationName: 'publisher', resetOnRelease: false, minimumPoolSize: 4 });
   // The forwarded token is checked here again, its organisation against the user's own included.
   await fastify.register(authPlugin, { verify: createJwtVerifier(config.auth), organisationOf: cachedOrganisationOf(createOrganisationLookup(fastify.db)) });
   await fastify.register(kafkaPlugin, { service: 'publisher', ...config.kafka, produces: [postEvents], consumes: [postRequests, accountEvents, analyticsEvents] });
