@@ -6,6 +6,8 @@
 export const SECRET_FIELDS = [
   'access_token', 'accessToken', 'refresh_token', 'refreshToken', 'token', 'client_secret', 'clientSecret',
   'appsecret_proof', 'password', 'secret', 'code', 'code_verifier', 'fb_exchange_token', 'input_token',
+  // Stream tickets (the gateway's GET /v1/events?ticket=): short-lived, but they open a stream.
+  'ticket',
 ] as const;
 
 /** Query parameters whose values never reach a message or a log line: the fields above, plus the OAuth

@@ -22,6 +22,12 @@ describe('redactUrl, encoded (request lines in service logs)', () => {
     expect(redactUrl('/x?access_token=EAAB&fields=id')).toBe('/x?access_token=%5Bredacted%5D&fields=id');
     expect(redactUrl('/plain/path')).toBe('/plain/path');
   });
+
+  it('hides an event stream ticket and keeps the stream\'s other parameters', () => {
+    expect(redactUrl('/v1/events?ticket=enc%3Av1%3Ak1%3Aabc%3Adef%3Aghi&types=post.*&lastEventId=5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11')).toBe(
+      '/v1/events?ticket=%5Bredacted%5D&types=post.*&lastEventId=5e8e7f0c-2b7a-4d8e-8c4f-0b8f2a7d9c11',
+    );
+  });
 });
 
 describe('redactUrl, one list for both', () => {
