@@ -26,4 +26,5 @@ export default mutationConfig([
   'src/domain/webhook-signature.ts',
   'src/domain/entity-tags.ts',
   'src/domain/rate-limits.ts',
+  'src/domain/stream-ticket.ts',
 ]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIVE_EVENT_TYPES, formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, publicPayload, typeFilterEntries } from '../src/domain/live-events.ts';
+import { LIVE_EVENT_TYPES, canonicalTypes, formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, publicPayload, typeFilterEntries } from '../src/domain/live-events.ts';
 import { createEventHub } from '../src/events/event-hub.ts';
 
 describe('live event types and filters', () => {
@@ -32,6 +32,14 @@ describe('live event types and filters', () => {
     expect(typeFilterEntries(undefined)).toEqual([]);
     expect(typeFilterEntries('a,b')).toEqual(['a', 'b']);
     expect(typeFilterEntries(['a', 'b,c'])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('spells a filter one way, whatever the order, spacing and repeats, so two filters compare as text', () => {
+    expect(canonicalTypes(['post.published', ' account.* ', 'post.published', ''])).toBe('account.*,post.published');
+    expect(canonicalTypes(['account.*', 'post.published'])).toBe(canonicalTypes([' post.published', 'account.*']));
+    expect(canonicalTypes(['post.failed'])).toBe('post.failed');
+    expect(canonicalTypes([])).toBeNull();
+    expect(canonicalTypes([' ', ''])).toBeNull();
   });
 });
 

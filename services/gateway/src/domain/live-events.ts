@@ -43,6 +43,12 @@ export function typeFilterEntries(raw: string | readonly string[] | undefined): 
   return (typeof raw === 'string' ? [raw] : raw).flatMap((value) => value.split(','));
 }
 
+/** One spelling of a filter's entries (trimmed, each once, sorted, comma-joined) to compare two filters by; null for none. */
+export function canonicalTypes(entries: readonly string[]): string | null {
+  const wanted = [...new Set(entries.map((entry) => entry.trim()).filter((entry) => entry !== ''))].sort();
+  return wanted.length === 0 ? null : wanted.join(',');
+}
+
 export function matchesFilter(filter: TypeFilter | null, type: string): boolean {
   if (filter === null) return true;
   return filter.exact.has(type) || filter.prefixes.some((prefix) => type.startsWith(prefix));
