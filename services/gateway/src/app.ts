@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { protectionPlugin } from './plugins/protection.ts';
 import { answersPlugin } from './plugins/answers.ts';
+import { streamTicketsPlugin } from './plugins/stream-tickets.ts';
 import { upstreamPlugin } from './plugins/upstream.ts';
 import { conditionalReadsPlugin } from './plugins/conditional-reads.ts';
 import { accountReadRoutes } from './routes/accounts.ts';
@@ -53,6 +54,8 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   await fastify.register(asyncApiRoutes, { kafkaBrokers: config.kafka.brokers, version: API_VERSION });
   const graph = createGraphClient(config.graph, { logger: fastify.log });
   const cipher = createTokenCipher(config.keyRing);
+  // Browsers open the event stream with a sealed, short-lived ticket: EventSource cannot send a bearer token.
+  await fastify.register(streamTicketsPlugin, { cipher });
   // The connect callback is where Meta sends the browser back: it has no bearer token, its cookie binds it.
   await fastify.register(answersPlugin, { instanceId: config.instanceId });
   // Only the connect flow reads cookies: no other request pays for parsing them.
@@ -77,7 +80,8 @@ const app: FastifyPluginAsync<GatewayAppOptions> = async (fastify, { config }) =
   await fastify.register(fanOutConsumerPlugin, { consumerGroup: config.live.webhooks.consumerGroup, leaseMs: config.live.webhooks.leaseMs });
   await fastify.register(
     async (api) => {
-      api.addHook('onRequest', api.authenticate);
+      // The bearer token; on the event stream, a stream ticket may stand in for it.
+      api.addHook('onRequest', api.authenticateCaller);
       // Before the routes: it marks and documents every JSON read registered after it.
       await api.register(conditionalReadsPlugin);
       await api.register(meRoutes);

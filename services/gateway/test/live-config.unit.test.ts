@@ -22,6 +22,7 @@ describe('gateway live-event configuration', () => {
     });
     expect(live.pruning.targets.map((target) => [target.name, target.retentionMs])).toEqual([
       ['webhook-deliveries', 2_592_000_000],
+      ['event-stream-tickets', 600_000],
       ['gateway-inbox', 604_800_000],
     ]);
   });

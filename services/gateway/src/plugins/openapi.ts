@@ -196,6 +196,12 @@ export const openApiPlugin = fp(
               name: 'pw_connect',
               description: 'Sealed, HttpOnly: set by the connect start in this browser, bound to its state and user, single use, 10 minutes',
             },
+            streamTicket: {
+              type: 'apiKey',
+              in: 'query',
+              name: 'ticket',
+              description: 'Sealed, from POST /v1/events/tickets: opens one event stream, within 60 s, for its user, organisation and event types',
+            },
             connectAttemptCookie: {
               type: 'apiKey',
               in: 'cookie',

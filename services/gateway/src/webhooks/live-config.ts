@@ -63,6 +63,8 @@ export function toLiveEventSettings(env: LiveEventEnv) {
       intervalMs: 3_600_000,
       targets: [
         { name: 'webhook-deliveries', table: ['gateway', 'webhook_deliveries'] as const, column: 'completed_at', retentionMs: env.GATEWAY_WEBHOOK_LOG_RETENTION_MS },
+        // Once a ticket has expired its row stops nothing; kept a while longer for instances whose clocks run behind.
+        { name: 'event-stream-tickets', table: ['gateway', 'event_stream_tickets'] as const, column: 'expires_at', retentionMs: 10 * 60_000 },
         { name: 'gateway-inbox', table: ['gateway', 'inbox'] as const, column: 'processed_at', retentionMs: 7 * 24 * 3_600_000 },
       ],
     },

@@ -1,0 +1,1 @@
+DROP TABLE gateway.event_stream_tickets;
