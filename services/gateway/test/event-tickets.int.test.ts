@@ -121,6 +121,8 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
     const bobs = await open((await ticketFor(bob)).url);
     expect(alices.status()).toBe(200);
     expect(alices.headers()['content-type']).toBe('text/event-stream; charset=utf-8');
+    // The headers hooks set before the stream took over are sent with it (CORS for a web origin is one).
+    expect(alices.headers()['x-correlation-id']).toMatch(/^[0-9a-f]{32}$/);
 
     const post = published(alice.organisationId);
     const bobsPost = published(bob.organisationId);

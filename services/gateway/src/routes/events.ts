@@ -79,7 +79,10 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
           '`new EventSource(url)` with the `url` answered. The ticket opens one stream, within ' +
           `${TICKET_SECONDS} s, for your user and organisation (still checked when the stream opens) and the \`types\` asked for ` +
           'here. An open stream is not cut off when its ticket expires; to reconnect, ask for a new ticket (see GET /v1/events).',
-        body: z.strictObject({ types: Types.optional() }).nullish(),
+        body: z
+          .strictObject({ types: Types.optional() })
+          .meta({ examples: [{ types: 'post.*,account.disconnected' }] })
+          .nullish(),
         response: {
           200: jsonResponse(StreamTicketAnswer, 'The ticket, and the stream URL that carries it', {
             'Cache-Control': { type: 'string', description: '`no-store`: a ticket is a credential' },
