@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type OutgoingEvent, accountEvents, postEvents } from '@postwire/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountEvents, postEvents } from '@postwire/contracts';
 import { type TokenCipher, createTokenCipher } from '@postwire/crypto';
-import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
+import type { EventProducer } from '@postwire/kafka';
 import { eventually, openStream, uniqueName } from '@postwire/testing';
 import { newConnectSession, sealConnectSession } from '../src/domain/connect-session.ts';
 import { issueStreamTicket } from '../src/domain/stream-ticket.ts';
-import { type Member, buildGateway, createMembers, testEnvironment } from './helpers.ts';
+import { type Member, buildGateway, createMembers, ownersProducer, postPublished, testEnvironment } from './helpers.ts';
 
 type Ticket = { readonly ticket: string; readonly url: string; readonly types: string | null; readonly expiresAt: string };
 
@@ -36,10 +36,7 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
     cipher = createTokenCipher(config.keyRing);
     base = await gateway.listen({ host: '127.0.0.1', port: 0 });
     otherBase = await other.listen({ host: '127.0.0.1', port: 0 });
-    await eventually(async () => ((await gateway.inject({ method: 'GET', url: '/readyz' })).statusCode === 200 ? true : undefined), 'the gateway to be ready', { timeoutMs: 60_000 });
-    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('owners-stand-in'), logger: gateway.log });
-    producer = createEventProducer(client, { source: '/postwire/publisher' });
-    await producer.connect();
+    producer = await ownersProducer(gateway);
   }, 120_000);
 
   afterAll(async () => {
@@ -50,21 +47,6 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
     await members?.close();
   });
 
-  const published = (organisationId: string): OutgoingEvent<typeof postEvents> & { metadata: { id: string; organisationId: string } } => ({
-    type: 'post.published',
-    data: {
-      postId: randomUUID(),
-      socialAccountId: randomUUID(),
-      platform: 'instagram',
-      postType: 'feed',
-      contentId: null,
-      platformPostId: '17900000000000001',
-      platformUrl: 'https://www.instagram.com/p/abc/',
-      mediaCount: 1,
-      publishedAt: '2026-03-08T14:00:01.000Z',
-    },
-    metadata: { organisationId, id: randomUUID() },
-  });
   const disconnected = (organisationId: string) => ({
     type: 'account.disconnected' as const,
     data: { socialAccountId: randomUUID(), platform: 'facebook' as const, reason: 'user-request' as const, deleted: false, disconnectedAt: '2026-03-08T14:00:00.000Z' },
@@ -124,8 +106,8 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
     // The headers hooks set before the stream took over are sent with it (CORS for a web origin is one).
     expect(alices.headers()['x-correlation-id']).toMatch(/^[0-9a-f]{32}$/);
 
-    const post = published(alice.organisationId);
-    const bobsPost = published(bob.organisationId);
+    const post = postPublished(alice.organisationId);
+    const bobsPost = postPublished(bob.organisationId);
     await producer.publish(postEvents, [post, bobsPost]);
     await eventually(() => (alices.events().length >= 1 && bobs.events().length >= 1 ? true : undefined), 'both organisations\' events');
     expect(alices.events().map((message) => message.id)).toEqual([post.metadata.id]);
@@ -139,7 +121,7 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
     expect(changed.json()).toMatchObject({ code: 'ticket-types-mismatch' });
     const stream = await open(`${ticket.url}&types=${encodeURIComponent('account.*')}`);
     const all = await open((await ticketFor(alice)).url);
-    const post = published(alice.organisationId);
+    const post = postPublished(alice.organisationId);
     const gone = disconnected(alice.organisationId);
     await producer.publish(postEvents, [post]);
     await producer.publish(accountEvents, [gone]);
@@ -206,7 +188,7 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
 
   it('resumes after `lastEventId` in the URL (a new EventSource cannot send Last-Event-ID); the header wins when both are sent', async () => {
     const live = await open((await ticketFor(alice)).url);
-    const events = [published(alice.organisationId), published(alice.organisationId), published(alice.organisationId)];
+    const events = [postPublished(alice.organisationId), postPublished(alice.organisationId), postPublished(alice.organisationId)];
     // One after another: each its own partition key, so order only by sending them in turn.
     for (const event of events) {
       await producer.publish(postEvents, [event]);

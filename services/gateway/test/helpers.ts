@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { type EventOf, accountEvents } from '@postwire/contracts';
-import { createEventProducer, createKafkaClient } from '@postwire/kafka';
+import { type EventOf, type OutgoingEvent, accountEvents, type postEvents } from '@postwire/contracts';
+import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
 import { problemServerOptions, loggerOptions } from '@postwire/service-kit';
 import { signDevelopmentToken } from '@postwire/auth';
 import { loadConfig } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
-import { type Observed, type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
+import { type Observed, type TestDatabase, addMember, createLogCapture, createTestDatabase, eventually, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
 import { configSchema, everyRateLimitAt, type GatewayConfig } from '../src/config.ts';
 
@@ -117,3 +117,34 @@ export async function answerAuthorized(
     await producer.disconnect();
   }
 }
+
+/**
+ * Waits until the gateway is ready (its live-event consumers joined their groups, which start at the latest
+ * offsets), then connects a producer standing in for the services that own the events.
+ */
+export async function ownersProducer(gateway: FastifyInstance): Promise<EventProducer> {
+  await eventually(async () => ((await gateway.inject({ method: 'GET', url: '/readyz' })).statusCode === 200 ? true : undefined), 'the gateway to be ready', { timeoutMs: 60_000 });
+  const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('owners-stand-in'), logger: gateway.log });
+  const producer = createEventProducer(client, { source: '/postwire/publisher' });
+  await producer.connect();
+  return producer;
+}
+
+export type Identified<Event> = Event & { readonly metadata: { readonly id: string; readonly organisationId: string } };
+
+/** A post.published of the organisation's, as the publisher emits it; one social account's events keep their order. */
+export const postPublished = (organisationId: string, socialAccountId = randomUUID()): Identified<OutgoingEvent<typeof postEvents>> => ({
+  type: 'post.published',
+  data: {
+    postId: randomUUID(),
+    socialAccountId,
+    platform: 'instagram',
+    postType: 'feed',
+    contentId: null,
+    platformPostId: '17900000000000001',
+    platformUrl: 'https://www.instagram.com/p/abc/',
+    mediaCount: 1,
+    publishedAt: '2026-03-08T14:00:01.000Z',
+  },
+  metadata: { organisationId, id: randomUUID() },
+});

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OutgoingEvent, accountEvents, postEvents } from '@postwire/contracts';
-import { type EventProducer, createEventProducer, createKafkaClient } from '@postwire/kafka';
+import type { EventProducer } from '@postwire/kafka';
 import { eventually, openStream, startReceiver, uniqueName, verifiesPerSpec } from '@postwire/testing';
 import { checkTarget } from '../src/routes/webhooks.ts';
 import { BlockedTargetError, createWebhookSender } from '../src/webhooks/sender.ts';
-import { type Member, buildGateway, createMembers, testEnvironment } from './helpers.ts';
-
-
-type Identified<Event> = Event & { readonly metadata: { readonly id: string; readonly organisationId: string } };
+import { type Identified, type Member, buildGateway, createMembers, ownersProducer, postPublished, testEnvironment } from './helpers.ts';
 
 const CIPHERTEXT = 'enc:v1:test-1:AAAAAAAAAAAAAAAA:c2VjcmV0dG9rZW4:BBBBBBBBBBBBBBBBBBBBBB';
 
@@ -45,11 +42,7 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       }),
     ));
     base = await gateway.listen({ host: '127.0.0.1', port: 0 });
-    // Ready once the consumers joined their groups (they start at the latest offsets).
-    await eventually(async () => ((await gateway.inject({ method: 'GET', url: '/readyz' })).statusCode === 200 ? true : undefined), 'the gateway to be ready', { timeoutMs: 60_000 });
-    const client = createKafkaClient({ brokers: inject('kafkaBrokers'), topicPrefix: inject('kafkaTopicPrefix'), clientId: uniqueName('owners-stand-in'), logger: gateway.log });
-    producer = createEventProducer(client, { source: '/postwire/publisher' });
-    await producer.connect();
+    producer = await ownersProducer(gateway);
   }, 120_000);
 
   afterAll(async () => {
@@ -58,22 +51,6 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
     await gateway?.close();
     await Promise.all(receivers.map((receiver) => receiver.close()));
     await members?.close();
-  });
-
-  const published = (organisationId: string, socialAccountId = randomUUID()): Identified<OutgoingEvent<typeof postEvents>> => ({
-    type: 'post.published',
-    data: {
-      postId: randomUUID(),
-      socialAccountId,
-      platform: 'instagram',
-      postType: 'feed',
-      contentId: null,
-      platformPostId: '17900000000000001',
-      platformUrl: 'https://www.instagram.com/p/abc/',
-      mediaCount: 1,
-      publishedAt: '2026-03-08T14:00:01.000Z',
-    },
-    metadata: { organisationId, id: randomUUID() },
   });
 
   const tokenData = () => ({
@@ -113,9 +90,9 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       expect(all.status()).toBe(200);
       expect(all.headers()['content-type']).toBe('text/event-stream; charset=utf-8');
 
-      const post = published(alice.organisationId);
+      const post = postPublished(alice.organisationId);
       const token = connected(alice.organisationId);
-      const bobsPost = published(bob.organisationId);
+      const bobsPost = postPublished(bob.organisationId);
       await producer.publish(postEvents, [post, bobsPost]);
       await producer.publish(accountEvents, [token]);
 
@@ -136,9 +113,9 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
     it('resumes after Last-Event-ID, and says so when that event is no longer held', async () => {
       // One account: one partition, so the three keep their order.
       const account = randomUUID();
-      const first = published(alice.organisationId, account);
-      const second = published(alice.organisationId, account);
-      const third = published(alice.organisationId, account);
+      const first = postPublished(alice.organisationId, account);
+      const second = postPublished(alice.organisationId, account);
+      const third = postPublished(alice.organisationId, account);
       const live = await stream(alice);
       await producer.publish(postEvents, [first, second, third]);
       await eventually(() => (live.events().some((message) => message.id === third.metadata.id) ? true : undefined), 'the three events live');
@@ -147,7 +124,7 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       expect(resumed.events().map((message) => message.id)).toEqual([second.metadata.id, third.metadata.id]);
 
       // The replay window holds three events: a fourth pushes the first out.
-      await producer.publish(postEvents, [published(alice.organisationId, account)]);
+      await producer.publish(postEvents, [postPublished(alice.organisationId, account)]);
       await eventually(() => (live.events().length >= 4 ? true : undefined), 'the fourth event');
       const tooLate = await stream(alice, '', { 'last-event-id': first.metadata.id });
       expect(tooLate.events()[0]).toMatchObject({ event: 'replay.unavailable' });
@@ -239,9 +216,9 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       const endpoint = (await api(alice, 'POST', '/v1/webhooks/endpoints', { url: alicesReceiver.url, eventTypes: ['post.published', 'account.*'], secret })).json();
       await api(bob, 'POST', '/v1/webhooks/endpoints', { url: bobsReceiver.url });
 
-      const post = published(alice.organisationId);
+      const post = postPublished(alice.organisationId);
       const token = connected(alice.organisationId);
-      const bobsPost = published(bob.organisationId);
+      const bobsPost = postPublished(bob.organisationId);
       await producer.publish(postEvents, [post, bobsPost]);
       await producer.publish(accountEvents, [token]);
 
@@ -268,7 +245,7 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
       const flaky = await receiver();
       flaky.answer(500);
       const endpoint = (await api(alice, 'POST', '/v1/webhooks/endpoints', { url: flaky.url, eventTypes: ['post.published'] })).json();
-      const post = published(alice.organisationId);
+      const post = postPublished(alice.organisationId);
       await producer.publish(postEvents, [post]);
 
       const disabled = await eventually(async () => {
