@@ -22,6 +22,7 @@ import {
   UpdatePostBody,
 } from '@postwire/api';
 import { zodSchemasPlugin } from '@postwire/service-kit';
+import { STREAM_TICKET_TTL_MS } from '../domain/stream-ticket.ts';
 import { type HeaderDoc, type ProblemStatus, Problem, problemResponse } from '../routes/problem-docs.ts';
 import { COMPONENT_EXAMPLES } from './openapi-examples.ts';
 
@@ -200,7 +201,7 @@ export const openApiPlugin = fp(
               type: 'apiKey',
               in: 'query',
               name: 'ticket',
-              description: 'Sealed, from POST /v1/events/tickets: opens one event stream, within 60 s, for its user, organisation and event types',
+              description: `Sealed, from POST /v1/events/tickets: opens one event stream, within ${STREAM_TICKET_TTL_MS / 1000} s, for its user, organisation and event types`,
             },
             connectAttemptCookie: {
               type: 'apiKey',

@@ -37,7 +37,7 @@ const TICKET_SECONDS = STREAM_TICKET_TTL_MS / 1000;
 const StreamTicketAnswer = z
   .object({
     ticket: z.string().describe(`Opens one stream as the \`ticket\` query parameter of GET /v1/events, within ${TICKET_SECONDS} s; a credential: keep it out of logs`),
-    url: z.string().describe('The stream to open with it, the ticket in place: give it to `new EventSource(...)` on this API\'s origin'),
+    url: z.string().describe('The stream to open with it, the ticket in place, relative to the API: `new EventSource(apiOrigin + url)`'),
     types: z.string().nullable().describe('The type filter the stream will have; null: every type'),
     expiresAt: z.string().describe('When the ticket stops opening streams (an open stream goes on)'),
   })
