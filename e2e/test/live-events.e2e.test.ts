@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStream, startReceiver, submitConsent, uniqueName, verifiesPerSpec } from '@postwire/testing';
+import { openStream, startReceiver, uniqueName, verifiesPerSpec } from '@postwire/testing';
 import { type Member, eventually, startStack } from './stack.ts';
 
 /**
@@ -52,11 +52,7 @@ describe('live events end to end: accounts → Kafka → gateway → SSE stream 
     const alices = await register(alice);
     const outsiders = await register(outsider);
 
-    const start = await stack.gateway.inject({ url: '/v1/connect/facebook/start', headers: { authorization: alice.authorization } });
-    const cookie = String(start.headers['set-cookie']).split(';')[0] ?? '';
-    const redirect = await submitConsent(String(start.headers.location), 'allow');
-    const callback = await stack.gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: 'application/json' } });
-    expect(callback.statusCode, callback.body).toBe(200);
+    await stack.connectFacebook(alice);
 
     // Two Pages and their two Instagram accounts.
     const streamed = await eventually(() => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postEvents } from '@postwire/contracts';
-import { type TopicObserver, observeTopic, sandboxControl, submitConsent } from '@postwire/testing';
+import { type TopicObserver, observeTopic, sandboxControl } from '@postwire/testing';
 import { type Member, eventually, startStack } from './stack.ts';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -40,12 +40,7 @@ function client(stack: Stack) {
     });
 
   async function connectFacebook(member: Member): Promise<Account[]> {
-    const start = await stack.gateway.inject({ url: '/v1/connect/facebook/start', headers: { authorization: member.authorization } });
-    expect(start.statusCode, start.body).toBe(302);
-    const cookie = String(start.headers['set-cookie']).split(';')[0] ?? '';
-    const redirect = await submitConsent(String(start.headers.location), 'allow');
-    const answer = await stack.gateway.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: 'application/json' } });
-    expect(answer.statusCode, answer.body).toBe(200);
+    await stack.connectFacebook(member);
     return eventually(async () => {
       const listed = (await request(member, 'GET', '/v1/accounts?status=active')).json<{ data: Account[] }>().data;
       return listed.length === 4 ? listed : undefined;

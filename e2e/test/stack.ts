@@ -16,7 +16,7 @@ import { configSchema as publisherConfigSchema } from '@postwire/publisher/confi
 import { everyRateLimitAt, configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { loggerOptions, problemServerOptions } from '@postwire/service-kit';
-import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox, uniqueName } from '@postwire/testing';
+import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
 
 const JWT_SECRET = 'e2e-shared-secret-of-at-least-32-chars';
 
@@ -134,6 +134,20 @@ export async function startStack(options: StackOptions = {}) {
     return { userId, organisationId, authorization: `Bearer ${token}` };
   }
 
+  /**
+   * Connects the sandbox user's Facebook Pages (and their Instagram accounts) for `member` as a browser goes
+   * through the flow: the start, Meta's consent dialog, the callback. Answers the callback's JSON answer.
+   */
+  async function connectFacebook(member: Member) {
+    const start = await gateway.app.inject({ url: '/v1/connect/facebook/start', headers: { authorization: member.authorization } });
+    if (start.statusCode !== 302) throw new Error(`the connect start answered ${start.statusCode}: ${start.body}`);
+    const cookie = String(start.headers['set-cookie']).split(';')[0] ?? '';
+    const redirect = await submitConsent(String(start.headers.location), 'allow');
+    const callback = await gateway.app.inject({ url: `${redirect.pathname}${redirect.search}`, headers: { cookie, accept: 'application/json' } });
+    if (callback.statusCode !== 200) throw new Error(`the connect callback answered ${callback.statusCode}: ${callback.body}`);
+    return callback;
+  }
+
   return {
     database,
     admin,
@@ -147,6 +161,7 @@ export async function startStack(options: StackOptions = {}) {
     gatewayUrl: gateway.url,
     logLines: logs.lines,
     member,
+    connectFacebook,
     /** Every token the sandbox has issued so far: user, Page and Instagram tokens. */
     issuedTokens: () => [...sandbox.app.sandbox.store.tokens.keys()],
     async stop() {
