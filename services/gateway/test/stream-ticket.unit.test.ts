@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTokenCipher } from '@postwire/crypto';
+import { type TokenCipher, createTokenCipher } from '@postwire/crypto';
 import { STREAM_TICKET_TTL_MS, issueStreamTicket, openStreamTicket } from '../src/domain/stream-ticket.ts';
 import { sealConnectSession, newConnectSession } from '../src/domain/connect-session.ts';
 
@@ -50,5 +50,14 @@ describe('stream tickets', () => {
     expect(openStreamTicket(cipher, cipher.encrypt('not json', context), now)).toStrictEqual(invalid);
     const extra = { ...issueStreamTicket(cipher, { ...caller(), types: null, now }).ticket, role: 'admin' };
     expect(openStreamTicket(cipher, cipher.encrypt(JSON.stringify(extra), context), now)).toStrictEqual(invalid);
+    // The context is part of the format every instance of a deployment shares: a ticket is what is sealed under it.
+    const { ticket } = issueStreamTicket(cipher, { ...caller(), types: 'post.*', now });
+    expect(openStreamTicket(cipher, cipher.encrypt(JSON.stringify(ticket), context), now)).toStrictEqual({ ok: true, ticket });
+    expect(openStreamTicket(cipher, cipher.encrypt(JSON.stringify(ticket), ''), now)).toStrictEqual(invalid);
+  });
+
+  it('let a failure that is not about the ticket through, rather than calling the ticket invalid', () => {
+    const broken: TokenCipher = { ...newCipher(), decrypt: () => { throw new RangeError('the key store is unreachable'); } };
+    expect(() => openStreamTicket(broken, 'enc:v1:k1:AAAAAAAAAAAAAAAA:abc:BBBBBBBBBBBBBBBBBBBBBB', now)).toThrow(RangeError);
   });
 });
