@@ -13,11 +13,14 @@
 // - live-events.ts, publicPayload: `typeof item === 'string' && CIPHERTEXT.test(item)` -> `true && ...`.
 //   A non-string array item tested against the pattern is converted to text first; only a string can
 //   read as a ciphertext, so the outcome is the same.
+// - sealed-json.ts, openSealedJson: the JSON.parse catch block `{ return undefined; }` -> `{}`. Text that is not
+//   JSON then leaves the value undefined, which the object schemas every caller passes refuse: undefined all the same.
 import { mutationConfig } from '../../stryker.shared.ts';
 
 export default mutationConfig([
   'src/domain/connect-return.ts',
   'src/domain/connect-session.ts',
+  'src/domain/sealed-json.ts',
   'src/domain/post-requests.ts',
   'src/domain/scopes.ts',
   'src/domain/live-events.ts',

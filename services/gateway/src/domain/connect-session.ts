@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { type TokenCipher, TokenCipherError } from '@postwire/crypto';
+import type { TokenCipher } from '@postwire/crypto';
+import { openSealedJson, sealJson } from './sealed-json.ts';
 import { RETURN_TO_MAX_LENGTH } from './connect-return.ts';
 
 export const PROVIDERS = ['facebook', 'instagram'] as const;
@@ -56,7 +57,7 @@ export function codeChallengeOf(verifier: string): string {
 }
 
 export function sealConnectSession(cipher: TokenCipher, session: ConnectSession): string {
-  return cipher.encrypt(JSON.stringify(session), SEAL_CONTEXT);
+  return sealJson(cipher, session, SEAL_CONTEXT);
 }
 
 export type OpenedSession =
@@ -70,15 +71,8 @@ export function openConnectSession(
   expected: { readonly provider: Provider; readonly state: string | undefined; readonly now: number },
 ): OpenedSession {
   if (!sealed) return { ok: false, reason: 'missing' };
-  let session: ConnectSession;
-  try {
-    const parsed = ConnectSession.safeParse(JSON.parse(cipher.decrypt(sealed, SEAL_CONTEXT)));
-    if (!parsed.success) return { ok: false, reason: 'invalid' };
-    session = parsed.data;
-  } catch (error) {
-    if (error instanceof TokenCipherError || error instanceof SyntaxError) return { ok: false, reason: 'invalid' };
-    throw error;
-  }
+  const session = openSealedJson(cipher, sealed, SEAL_CONTEXT, ConnectSession);
+  if (!session) return { ok: false, reason: 'invalid' };
   if (session.expiresAt <= expected.now) return { ok: false, reason: 'expired' };
   if (session.provider !== expected.provider) return { ok: false, reason: 'provider-mismatch' };
   if (!expected.state || !sameText(expected.state, session.nonce)) return { ok: false, reason: 'state-mismatch' };
@@ -141,7 +135,7 @@ const ATTEMPT_SEAL_CONTEXT = 'gateway:connect-attempt';
 export const CONNECT_ATTEMPT_TTL_MS = 10 * 60 * 1000;
 
 export function sealConnectAttempt(cipher: TokenCipher, attempt: ConnectAttempt): string {
-  return cipher.encrypt(JSON.stringify(attempt), ATTEMPT_SEAL_CONTEXT);
+  return sealJson(cipher, attempt, ATTEMPT_SEAL_CONTEXT);
 }
 
 /** The attempt sealed in `sealed`, if it is this one, for this provider, and not expired. */
@@ -151,15 +145,8 @@ export function openConnectAttempt(
   expected: { readonly attemptId: string; readonly provider: Provider; readonly now: number },
 ): ConnectAttempt | undefined {
   if (!sealed) return undefined;
-  try {
-    const parsed = ConnectAttempt.safeParse(JSON.parse(cipher.decrypt(sealed, ATTEMPT_SEAL_CONTEXT)));
-    if (!parsed.success) return undefined;
-    const attempt = parsed.data;
-    return attempt.attemptId === expected.attemptId && attempt.provider === expected.provider && attempt.expiresAt > expected.now ? attempt : undefined;
-  } catch (error) {
-    if (error instanceof TokenCipherError || error instanceof SyntaxError) return undefined;
-    throw error;
-  }
+  const attempt = openSealedJson(cipher, sealed, ATTEMPT_SEAL_CONTEXT, ConnectAttempt);
+  return attempt && attempt.attemptId === expected.attemptId && attempt.provider === expected.provider && attempt.expiresAt > expected.now ? attempt : undefined;
 }
 
 /**
@@ -204,7 +191,7 @@ export const RESULT_COOKIE_MAX_LENGTH = 3800;
  * that is too long: then a repeat is refused as already completed, as before results were kept.
  */
 export function sealConnectResult(cipher: TokenCipher, record: ConnectResultRecord): string | undefined {
-  const sealed = cipher.encrypt(JSON.stringify(record), RESULT_SEAL_CONTEXT);
+  const sealed = sealJson(cipher, record, RESULT_SEAL_CONTEXT);
   if (sealed.length <= RESULT_COOKIE_MAX_LENGTH) return sealed;
   const { grantedScopes: _dropped, ...result } = record.result;
   const slim: ConnectResultRecord = {
@@ -215,7 +202,7 @@ export function sealConnectResult(cipher: TokenCipher, record: ConnectResultReco
       failures: result.failures.map((failure) => ({ ...failure, message: '' })),
     },
   };
-  const slimSealed = cipher.encrypt(JSON.stringify(slim), RESULT_SEAL_CONTEXT);
+  const slimSealed = sealJson(cipher, slim, RESULT_SEAL_CONTEXT);
   return slimSealed.length <= RESULT_COOKIE_MAX_LENGTH ? slimSealed : undefined;
 }
 
@@ -226,16 +213,8 @@ export function openConnectResult(
   expected: { readonly provider: Provider; readonly now: number } & ({ readonly state: string | undefined } | { readonly attemptId: string }),
 ): ConnectResultRecord | undefined {
   if (!sealed) return undefined;
-  let record: ConnectResultRecord;
-  try {
-    const parsed = ConnectResultRecord.safeParse(JSON.parse(cipher.decrypt(sealed, RESULT_SEAL_CONTEXT)));
-    if (!parsed.success) return undefined;
-    record = parsed.data;
-  } catch (error) {
-    if (error instanceof TokenCipherError || error instanceof SyntaxError) return undefined;
-    throw error;
-  }
-  if (record.expiresAt <= expected.now || record.provider !== expected.provider) return undefined;
+  const record = openSealedJson(cipher, sealed, RESULT_SEAL_CONTEXT, ConnectResultRecord);
+  if (!record || record.expiresAt <= expected.now || record.provider !== expected.provider) return undefined;
   const matches =
     'attemptId' in expected ? record.attemptId === expected.attemptId
     : expected.state !== undefined && record.nonce !== undefined && sameText(expected.state, record.nonce);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type TokenCipher, TokenCipherError } from '@postwire/crypto';
+import type { TokenCipher } from '@postwire/crypto';
+import { openSealedJson, sealJson } from './sealed-json.ts';
 
 /**
  * A stream ticket opens `GET /v1/events` for a browser, whose EventSource cannot send an Authorization
@@ -35,21 +36,14 @@ export function issueStreamTicket(
     types: input.types,
     expiresAt: input.now + STREAM_TICKET_TTL_MS,
   };
-  return { ticket, sealed: cipher.encrypt(JSON.stringify(ticket), SEAL_CONTEXT) };
+  return { ticket, sealed: sealJson(cipher, ticket, SEAL_CONTEXT) };
 }
 
 export type OpenedTicket = { readonly ok: true; readonly ticket: StreamTicket } | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
 
 /** The ticket sealed in `sealed`, unless it is not one of ours or has expired. */
 export function openStreamTicket(cipher: TokenCipher, sealed: string, now: number): OpenedTicket {
-  let ticket: StreamTicket;
-  try {
-    const parsed = StreamTicket.safeParse(JSON.parse(cipher.decrypt(sealed, SEAL_CONTEXT)));
-    if (!parsed.success) return { ok: false, reason: 'invalid' };
-    ticket = parsed.data;
-  } catch (error) {
-    if (error instanceof TokenCipherError || error instanceof SyntaxError) return { ok: false, reason: 'invalid' };
-    throw error;
-  }
+  const ticket = openSealedJson(cipher, sealed, SEAL_CONTEXT, StreamTicket);
+  if (!ticket) return { ok: false, reason: 'invalid' };
   return ticket.expiresAt <= now ? { ok: false, reason: 'expired' } : { ok: true, ticket };
 }
