@@ -75,7 +75,7 @@ describe('gateway configuration', () => {
     }).protection;
     expect(set.rateLimits.policies.writes).toEqual({ max: 7, windowMs: 10_000 });
     expect(set.rateLimits.policies.reads).toEqual({ max: 1200, windowMs: 10_000 });
-    expect(set.rateLimits.redis).toEqual({ url: 'redis://cache.internal:6380/2', prefix: 'postwire:gateway:rate-limit:' });
+    expect(set.rateLimits.redis).toEqual({ url: 'redis://cache.internal:6380/2', prefix: 'postwire:gateway:rate-limit:', commandTimeoutMs: 1_000 });
     expect(set.bodyLimitBytes).toBe(65_536);
     for (const [name, value] of [
       ['GATEWAY_RATE_LIMIT_READS', '0'],

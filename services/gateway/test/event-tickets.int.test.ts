@@ -127,6 +127,7 @@ describe('stream tickets: GET /v1/events from a browser, without a bearer token'
     await producer.publish(accountEvents, [gone]);
     // Both streams hear from the same hub: once the unfiltered one has both events, the filtered one has had its chance.
     await eventually(() => (all.events().length >= 2 ? true : undefined), 'both events on the unfiltered stream');
+    await eventually(() => (stream.events().length >= 1 ? true : undefined), 'the account event on the filtered stream');
     expect(stream.events().map((message) => message.id)).toEqual([gone.metadata.id]);
   });
 

@@ -41,7 +41,7 @@ describe('webhook worker wake-up across instances', () => {
       await gateway.inject({ method: 'POST', url: '/v1/webhooks/endpoints', headers: { authorization: alice.authorization }, payload: { url: receiver.url } })
     ).json<{ id: string }>();
     await eventually(async () => {
-      const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'gateway-webhook-listener' AND query ILIKE 'LISTEN%'`);
+      const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gateway-webhook-listener' AND query ILIKE 'LISTEN%'`);
       return rows.length > 0 ? true : undefined;
     }, 'the worker to listen');
 

@@ -21,6 +21,8 @@ export const protectionFields = {
     .refine((value) => /^rediss?:\/\//.test(value) && URL.canParse(value), 'must be a redis:// or rediss:// URL')
     .optional(),
   // Put before every rate-limit key in Redis, so deployments sharing a server keep apart.
+  // How long one Redis command may take before the request is let through uncounted (fail-open).
+  GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   GATEWAY_RATE_LIMIT_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,100}$/).default('postwire:gateway:rate-limit:'),
   // The largest request body taken (413 beyond): a post with 10 media items and a 2,200-character caption is ~10 KiB.
   GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(256 * 1024),
@@ -52,7 +54,7 @@ export function toProtectionSettings(env: ProtectionEnv) {
   return {
     rateLimits: {
       policies,
-      redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, prefix: env.GATEWAY_RATE_LIMIT_REDIS_PREFIX },
+      redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, prefix: env.GATEWAY_RATE_LIMIT_REDIS_PREFIX, commandTimeoutMs: env.GATEWAY_RATE_LIMIT_REDIS_TIMEOUT_MS },
     },
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES,
   };

@@ -117,7 +117,7 @@ export const protectionPlugin = fp(
 
     fastify.decorateRequest('rateLimitClass', null);
     const { policies, redis: redisSettings } = options.rateLimits;
-    const redis = redisSettings ? connectRedis(fastify, redisSettings.url) : undefined;
+    const redis = redisSettings ? connectRedis(fastify, redisSettings.url, redisSettings.commandTimeoutMs) : undefined;
     await fastify.register(rateLimit, {
       global: false,
       // Only the limiter hooks below ask, each after naming its class.
@@ -204,8 +204,8 @@ function classOfKey(key: string): RateLimitClass {
  * A client that fails at once while Redis is out of reach (no queue of commands waiting for it), so a
  * request is never held up by the limiter, and reconnects on its own.
  */
-function connectRedis(fastify: FastifyInstance, url: string): Redis {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, commandTimeout: 500 });
+function connectRedis(fastify: FastifyInstance, url: string, commandTimeoutMs: number): Redis {
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, commandTimeout: commandTimeoutMs });
   // Reconnection errors repeat every few seconds while Redis is down; the limiter logs the state changes.
   redis.on('error', (error) => fastify.log.debug({ err: error }, 'rate limits: Redis connection error'));
   return redis;

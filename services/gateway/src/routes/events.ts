@@ -106,6 +106,8 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
     {
       // What the Accept check (406) compares with: a stream, not JSON.
       config: { produces: ['text/event-stream'], streamTicket: true },
+      // A HEAD would redeem a ticket and hold a subscription open with no body to send it in.
+      exposeHeadRoute: false,
       schema: {
         tags: ['events'],
         operationId: 'streamEvents',
