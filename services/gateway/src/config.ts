@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL, fields } from '@postwire/config';
@@ -30,6 +31,21 @@ const webOrigins = z
     ),
   )
   .transform((origins): readonly string[] => [...new Set(origins)]);
+
+/** An address or a CIDR range (`10.0.0.0/8`, `fd00::/8`), as Fastify's trustProxy takes them. */
+function isAddressOrRange(value: string): boolean {
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const trustedProxies = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .pipe(z.array(z.string().refine(isAddressOrRange, { message: 'each entry must be an IP address or a CIDR range (10.0.0.0/8)' })));
 
 export const configSchema = z
   .object({
@@ -65,6 +81,9 @@ export const configSchema = z
     // The web apps that call the API from a browser (CORS) and that a connect flow may return to
     // (returnTo): comma-separated origins, scheme://host[:port]; none by default.
     GATEWAY_WEB_ORIGINS: webOrigins,
+    // The load balancers in front of the gateway (addresses or CIDR ranges): only from them is X-Forwarded-For
+    // believed, so per-address budgets count the client, not the proxy. None by default.
+    GATEWAY_TRUST_PROXY: trustedProxies,
     ...authFields,
     ...keyRingFields,
     ...graphFields,
@@ -90,6 +109,7 @@ export const configSchema = z
     postWaitMs: env.GATEWAY_POST_WAIT_MS,
     instanceId: env.GATEWAY_INSTANCE_ID,
     webOrigins: env.GATEWAY_WEB_ORIGINS,
+    trustedProxies: env.GATEWAY_TRUST_PROXY,
     auth: toAuthSettings(env),
     keyRing: toKeyRing(env, context),
     graph: toGraphSettings(env),
@@ -98,3 +118,8 @@ export const configSchema = z
   }));
 
 export type GatewayConfig = z.output<typeof configSchema>;
+
+/** The Fastify server options the configuration decides (the process entry and the tests build with the same). */
+export function serverOptionsOf(config: GatewayConfig): { readonly trustProxy: string[] | false } {
+  return { trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false };
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@postwire/config';
-import { configSchema } from '../src/config.ts';
+import { configSchema, serverOptionsOf } from '../src/config.ts';
 
 const keys = { TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('hex')}`, TOKEN_ENCRYPTION_ACTIVE_KEY: 'k1' };
 const secret = 'gateway-test-shared-secret-32-characters';
@@ -86,6 +86,16 @@ describe('gateway configuration', () => {
       ['GATEWAY_BODY_LIMIT_BYTES', '100'],
     ] as const) {
       expect(() => loadConfig(configSchema, { ...base, [name]: value }), name).toThrow(new RegExp(name));
+    }
+  });
+
+  it('trusts X-Forwarded-For only from the proxies named, each an address or a CIDR range', () => {
+    const base = { ...keys, JWT_SECRET: secret };
+    expect(serverOptionsOf(loadConfig(configSchema, base))).toEqual({ trustProxy: false });
+    const config = loadConfig(configSchema, { ...base, GATEWAY_TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,fd00::/8' });
+    expect(serverOptionsOf(config)).toEqual({ trustProxy: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
+    for (const wrong of ['10.0.0.0/33', 'fd00::/129', 'loadbalancer', '10.0.0.0/8/1', '10.0.0.0/', '*']) {
+      expect(() => loadConfig(configSchema, { ...base, GATEWAY_TRUST_PROXY: wrong }), wrong).toThrow(/GATEWAY_TRUST_PROXY/);
     }
   });
 });

@@ -12,7 +12,7 @@ import { loadConfig } from '@postwire/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { type Observed, type TestDatabase, addMember, createLogCapture, createTestDatabase, eventually, kafkaTestEnvironment, uniqueName } from '@postwire/testing';
 import app from '../src/app.ts';
-import { configSchema, everyRateLimitAt, type GatewayConfig } from '../src/config.ts';
+import { configSchema, everyRateLimitAt, type GatewayConfig, serverOptionsOf } from '../src/config.ts';
 
 export const TEST_JWT_SECRET = 'gateway-test-shared-secret-32-characters';
 
@@ -80,7 +80,7 @@ export async function buildGateway(
   const config = loadConfig(configSchema, environment);
   const { stream, lines: logLines } = createLogCapture();
   const logger = loggerOptions({ service: 'gateway', level: 'debug' });
-  const gateway = Fastify({ ...problemServerOptions, logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
+  const gateway = Fastify({ ...problemServerOptions, ...serverOptionsOf(config), logger: { ...(typeof logger === 'object' ? logger : {}), stream } });
   await gateway.register(app, { config });
   await gateway.ready();
   return { gateway, config, logLines };

@@ -142,6 +142,22 @@ describe('rate limits per organisation and route class (one instance, counted in
     expect(limitsOf(callback).remaining).toBe(1);
   });
 
+  it('counts the client named by X-Forwarded-For only when the request comes from a trusted proxy', async () => {
+    const { gateway: behindProxy } = await buildGateway(testEnvironment(members.url, { ...SMALL_LIMITS, GATEWAY_TRUST_PROXY: '192.0.2.0/24', GATEWAY_METRICS_PORT: String(await freePort()) }));
+    try {
+      const docs = (remoteAddress: string, client: string) => behindProxy.inject({ url: '/openapi.json', remoteAddress, headers: { 'x-forwarded-for': client } });
+      // Through the proxy: each client has a budget of its own.
+      expect(limitsOf(await docs('192.0.2.10', '203.0.113.1')).remaining).toBe(1);
+      expect(limitsOf(await docs('192.0.2.10', '203.0.113.1')).remaining).toBe(0);
+      expect(limitsOf(await docs('192.0.2.10', '203.0.113.2')).remaining).toBe(1);
+      // Not from a trusted proxy: the header is the caller's word and is ignored; the socket's address counts.
+      expect(limitsOf(await docs('198.51.100.40', '203.0.113.3')).remaining).toBe(1);
+      expect(limitsOf(await docs('198.51.100.40', '203.0.113.4')).remaining).toBe(0);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   it('documents the 429 and the budget fields on every operation', async () => {
     const document = (await gateway.inject({ url: '/openapi.json', remoteAddress: '203.0.113.9' })).json() as {
       paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
