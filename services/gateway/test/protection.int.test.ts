@@ -118,6 +118,16 @@ describe('rate limits per organisation and route class (one instance, counted in
     expect(limitsOf(first)).toMatchObject({ policy: 'writes', remaining: 1 });
     expect((await write()).statusCode).toBe(400);
     expect((await write()).statusCode).toBe(429);
+
+    // A body that is never read (of a type the API does not take, or not JSON at all) spends it too.
+    const other = await members.member();
+    const unreadable = (payload: string, contentType: string) =>
+      gateway.inject({ method: 'POST', url: '/v1/posts', headers: { authorization: other.authorization, 'content-type': contentType }, payload });
+    const wrongType = await unreadable('caption=hi', 'application/x-www-form-urlencoded');
+    expect(wrongType.statusCode).toBe(415);
+    expect(limitsOf(wrongType)).toMatchObject({ policy: 'writes', remaining: 1 });
+    expect((await unreadable('{not json', 'application/json')).statusCode).toBe(400);
+    expect((await unreadable('{not json', 'application/json')).statusCode).toBe(429);
   });
 
   it('a HEAD spends the reads budget once', async () => {

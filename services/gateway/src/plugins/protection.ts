@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, preParsingAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import { Redis } from 'ioredis';
@@ -187,9 +187,14 @@ export const protectionPlugin = fp(
       const methods = typeof route.method === 'string' ? [route.method] : route.method;
       const routeClass = methods.map((method) => classOfRoute(method, route.url)).find((found) => found !== undefined);
       if (routeClass === undefined) return;
-      // After authentication (onRequest): the budget is the verified organisation's, never a claimed one.
-      const hook = limitFor(routeClass);
-      route.preValidation = route.preValidation === undefined ? [hook] : [...[route.preValidation].flat(), hook];
+      // After authentication (onRequest): the budget is the verified organisation's, never a claimed one. Before the
+      // body is read: a body too large, unreadable or of the wrong type spends the budget like any other request.
+      const count = limitFor(routeClass);
+      const hook: preParsingAsyncHookHandler = async (request, reply, payload) => {
+        await count(request, reply);
+        return payload;
+      };
+      route.preParsing = route.preParsing === undefined ? [hook] : [...[route.preParsing].flat(), hook];
     });
   },
   { name: '@postwire/gateway-protection', dependencies: ['@postwire/problem', '@postwire/metrics'] },
