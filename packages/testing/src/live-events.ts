@@ -14,12 +14,16 @@ export type SseMessage = { readonly id?: string; readonly event?: string; readon
 export async function openStream(url: string, headers: Record<string, string>) {
   const messages: SseMessage[] = [];
   let response: IncomingMessage | undefined;
+  let ended = false;
   const outgoing = request(url, { headers: { accept: 'text/event-stream', ...headers } });
   await new Promise<void>((resolve, reject) => {
     outgoing.on('response', (answer) => {
       response = answer;
       let buffer = '';
       answer.setEncoding('utf8');
+      answer.on('close', () => {
+        ended = true;
+      });
       answer.on('data', (chunk: string) => {
         buffer += chunk;
         let end = buffer.indexOf('\n\n');
@@ -52,6 +56,8 @@ export async function openStream(url: string, headers: Record<string, string>) {
     /** The messages that are events (not comments, not the retry line). */
     events: () => messages.filter((message) => message.event !== undefined),
     close: () => outgoing.destroy(),
+    /** Whether the server ended the stream. */
+    ended: () => ended,
   };
 }
 

@@ -9,7 +9,7 @@ describe('gateway live-event configuration', () => {
   it('defaults: the SSRF guard on, the Standard Webhooks schedule, a day of failing before an endpoint is disabled', () => {
     const { live } = loadConfig(configSchema, { ...base, DATABASE_URL: 'postgres://postgres@db.internal:5432/postwire' });
     expect(live.workerDatabase).toBe('postgres://gateway_worker@db.internal:5432/postwire');
-    expect(live.events).toEqual({ heartbeatMs: 15_000, replaySize: 1_000, replayMs: 900_000, maxOrganisations: 10_000 });
+    expect(live.events).toEqual({ heartbeatMs: 15_000, replaySize: 1_000, replayMs: 900_000, maxOrganisations: 10_000, maxStreamMs: 3_600_000 });
     expect(live.webhooks).toEqual({
       allowPrivateTargets: false,
       timeoutMs: 15_000,

@@ -7,7 +7,8 @@ import type { EventProducer } from '@postwire/kafka';
 import { eventually, openStream, startReceiver, uniqueName, verifiesPerSpec } from '@postwire/testing';
 import { checkTarget } from '../src/routes/webhooks.ts';
 import { BlockedTargetError, createWebhookSender } from '../src/webhooks/sender.ts';
-import { type Identified, type Member, buildGateway, createMembers, ownersProducer, postPublished, testEnvironment } from './helpers.ts';
+import { signDevelopmentToken } from '@postwire/auth';
+import { type Identified, type Member, TEST_JWT_SECRET, buildGateway, createMembers, ownersProducer, postPublished, testEnvironment } from './helpers.ts';
 
 const CIPHERTEXT = 'enc:v1:test-1:AAAAAAAAAAAAAAAA:c2VjcmV0dG9rZW4:BBBBBBBBBBBBBBBBBBBBBB';
 
@@ -137,6 +138,16 @@ describe('live events for API consumers: SSE and signed webhooks', () => {
     it('sends a heartbeat comment while nothing happens', async () => {
       const quiet = await stream(alice, '?types=post.deleted');
       await eventually(() => (quiet.messages.some((message) => message.comment === 'heartbeat') ? true : undefined), 'a heartbeat', { timeoutMs: 5_000 });
+    });
+
+    it('ends a stream when the bearer token it was opened with expires, so the caller is authorised again', async () => {
+      const token = await signDevelopmentToken({ secret: TEST_JWT_SECRET, userId: alice.userId, organisationId: alice.organisationId, expiresIn: '5s' });
+      const expiring = await stream({ ...alice, authorization: `Bearer ${token}` });
+      const lasting = await stream(alice);
+      await eventually(() => (expiring.ended() ? true : undefined), 'the stream to end', { timeoutMs: 20_000 });
+      expect(expiring.messages.at(-1)?.comment).toMatch(/^stream ended/);
+      // A stream whose token lives on (an hour) is still open.
+      expect(lasting.ended()).toBe(false);
     });
 
     it('refuses an unknown event type with a problem, and a caller without a token', async () => {

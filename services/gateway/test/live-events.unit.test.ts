@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIVE_EVENT_TYPES, canonicalTypes, formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, publicPayload, typeFilterEntries } from '../src/domain/live-events.ts';
+import { LIVE_EVENT_TYPES, bearerExpiry, canonicalTypes, formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, publicPayload, streamDeadline, typeFilterEntries } from '../src/domain/live-events.ts';
 import { createEventHub } from '../src/events/event-hub.ts';
 
 describe('live event types and filters', () => {
@@ -123,5 +123,25 @@ describe('the event hub', () => {
     expect(hub.replaySince('quiet', 'q')).toEqual({ found: false });
     expect(hub.replaySince('watched', 'w')).toEqual({ found: true, events: [] });
     expect(hub.replaySince('busy', 'b')).toEqual({ found: true, events: [] });
+  });
+});
+
+describe("a stream's end", () => {
+  it('comes at its longest life, or sooner when its bearer token expires', () => {
+    expect(streamDeadline(1_000, 3_600_000, undefined)).toBe(3_601_000);
+    expect(streamDeadline(1_000, 3_600_000, 61_000)).toBe(61_000);
+    expect(streamDeadline(1_000, 60_000, 7_200_000)).toBe(61_000);
+  });
+
+  it("reads a JWT's exp in milliseconds, and nothing from what has none", () => {
+    const jwt = (payload: unknown) => `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
+    expect(bearerExpiry(jwt({ sub: 'u', exp: 1_800_000_000 }))).toBe(1_800_000_000_000);
+    expect(bearerExpiry(jwt({ sub: 'u' }))).toBeUndefined();
+    expect(bearerExpiry(jwt({ exp: '1800000000' }))).toBeUndefined();
+    expect(bearerExpiry(jwt({ exp: null }))).toBeUndefined();
+    expect(bearerExpiry(`e30.${Buffer.from('{"exp":1e999}').toString('base64url')}.c2ln`)).toBeUndefined();
+    expect(bearerExpiry('e30.bm90IGpzb24.c2ln')).toBeUndefined();
+    expect(bearerExpiry('opaque-token')).toBeUndefined();
+    expect(bearerExpiry('')).toBeUndefined();
   });
 });

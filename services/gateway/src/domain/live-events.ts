@@ -87,3 +87,24 @@ export function formatSseMessage(message: { readonly id: string; readonly type: 
 export function formatSseComment(text: string): string {
   return `: ${text.replace(/[\r\n]+/g, ' ')}\n\n`;
 }
+
+/**
+ * When a stream must end, so a caller is authorised again at least that often (and a removed member stops
+ * hearing): its longest life, or sooner when the bearer token it opened with expires.
+ */
+export function streamDeadline(openedAt: number, maxStreamMs: number, tokenExpiresAt: number | undefined): number {
+  const longest = openedAt + maxStreamMs;
+  return tokenExpiresAt === undefined ? longest : Math.min(longest, tokenExpiresAt);
+}
+
+/** A verified JWT's `exp` in epoch milliseconds; undefined when it has none (or is not a JWT). */
+export function bearerExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '@postwire/auth';
 import { ProblemError } from '@postwire/service-kit';
-import { canonicalTypes, formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, typeFilterEntries } from '../domain/live-events.ts';
+import { bearerExpiry, canonicalTypes, formatSseComment, formatSseMessage, matchesFilter, parseTypeFilter, streamDeadline, typeFilterEntries } from '../domain/live-events.ts';
 import { STREAM_TICKET_TTL_MS } from '../domain/stream-ticket.ts';
 import type { LiveEvent } from '../events/event-hub.ts';
 import { jsonResponse, problemResponse } from './problem-docs.ts';
@@ -12,6 +12,8 @@ import { jsonResponse, problemResponse } from './problem-docs.ts';
 export type EventRouteOptions = {
   /** Config GATEWAY_EVENTS_HEARTBEAT_MS. */
   readonly heartbeatMs: number;
+  /** Config GATEWAY_EVENTS_MAX_STREAM_MS: a stream's longest life. */
+  readonly maxStreamMs: number;
   /** Config GATEWAY_EVENTS_REPLAY_SIZE / _MS, for the documentation. */
   readonly replaySize: number;
   readonly replayMs: number;
@@ -118,7 +120,9 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
           `${options.heartbeatMs / 1000} s. Reconnect with \`Last-Event-ID\` to receive what came after that event: each ` +
           `gateway instance holds your organisation's last ${options.replaySize} events for ${options.replayMs / 60_000} min. ` +
           `Beyond that, the stream starts with a \`${REPLAY_UNAVAILABLE}\` message: read the current state from the REST API. ` +
-          'Events come at least once: skip an id you have seen.\n\n' +
+          'Events come at least once: skip an id you have seen. A stream ends after ' +
+          `${options.maxStreamMs / 60_000} min, or when the bearer token it was opened with expires, so the caller is ` +
+          'authorised again: reconnect (with a current token or a new ticket) and `Last-Event-ID`.\n\n' +
           'From a browser, open it with a `ticket` (POST /v1/events/tickets) instead of the bearer token. A ticket opens one ' +
           'stream and is checked only then: when `EventSource` reconnects by itself with the same URL, the used (or expired) ' +
           'ticket is refused with 401 and the `EventSource` closes. Ask for a new ticket and open a new `EventSource` with the ' +
@@ -203,8 +207,12 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
       }
       const unsubscribe = hub.subscribe(organisationId, send);
       const heartbeat = setInterval(() => raw.write(formatSseComment('heartbeat')), options.heartbeatMs);
+      // Ended from here, so whoever reads it is authorised again when it reconnects.
+      const endsAt = streamDeadline(Date.now(), options.maxStreamMs, ticket ? undefined : bearerExpiry(caller.token));
+      const expiry = setTimeout(() => raw.end(formatSseComment('stream ended: reconnect with Last-Event-ID')), Math.max(0, endsAt - Date.now()));
       const close = () => {
         clearInterval(heartbeat);
+        clearTimeout(expiry);
         unsubscribe();
       };
       open.add(raw);

@@ -8,6 +8,8 @@ export const liveEventFields = {
   // and database as gateway_worker.
   GATEWAY_WORKER_DATABASE_URL: fields.optionalPostgresUrl,
   GATEWAY_EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(300_000).default(15_000),
+  // A stream ends after this long (sooner when its bearer token expires): the client reconnects and is authorised again.
+  GATEWAY_EVENTS_MAX_STREAM_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
   // Each instance keeps an organisation's last N events for this long, for Last-Event-ID resumes.
   GATEWAY_EVENTS_REPLAY_SIZE: z.coerce.number().int().min(0).max(100_000).default(1_000),
   GATEWAY_EVENTS_REPLAY_MS: fields.durationMs(15 * 60_000),
@@ -44,6 +46,7 @@ export function toLiveEventSettings(env: LiveEventEnv) {
       (env.GATEWAY_DATABASE_URL === undefined ? connectionUrlForRole(env.DATABASE_URL, workerRole) : connectionUrlForRole(env.GATEWAY_DATABASE_URL, workerRole)),
     events: {
       heartbeatMs: env.GATEWAY_EVENTS_HEARTBEAT_MS,
+      maxStreamMs: env.GATEWAY_EVENTS_MAX_STREAM_MS,
       replaySize: env.GATEWAY_EVENTS_REPLAY_SIZE,
       replayMs: env.GATEWAY_EVENTS_REPLAY_MS,
       maxOrganisations: env.GATEWAY_EVENTS_MAX_ORGANISATIONS,
