@@ -61,7 +61,7 @@ describe('gateway configuration', () => {
     expect(protection.rateLimits.policies).toEqual({
       reads: { max: 1200, windowMs: 60_000 },
       writes: { max: 300, windowMs: 60_000 },
-      events: { max: 60, windowMs: 60_000 },
+      events: { max: 600, windowMs: 60_000 },
       webhooks: { max: 120, windowMs: 60_000 },
       connect: { max: 60, windowMs: 60_000 },
       docs: { max: 300, windowMs: 60_000 },

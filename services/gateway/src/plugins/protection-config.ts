@@ -11,7 +11,7 @@ export const protectionFields = {
   GATEWAY_RATE_LIMIT_READS: quota(1_200),
   GATEWAY_RATE_LIMIT_WRITES: quota(300),
   // Opening a live-events stream (an EventSource reconnects after each drop, so a few per minute is normal).
-  GATEWAY_RATE_LIMIT_EVENTS: quota(60),
+  GATEWAY_RATE_LIMIT_EVENTS: quota(600),
   GATEWAY_RATE_LIMIT_WEBHOOKS: quota(120),
   GATEWAY_RATE_LIMIT_CONNECT: quota(60),
   GATEWAY_RATE_LIMIT_DOCS: quota(300),
