@@ -86,7 +86,9 @@ function commonProblems(schema: RouteSchema): Record<string, unknown> {
 const RATE_LIMIT_HEADERS: Readonly<Record<string, HeaderDoc>> = {
   RateLimit: {
     type: 'string',
-    description: 'The budget this operation spends, now: `"reads";r=1187;t=42` (r requests left, t seconds until its window ends)',
+    description:
+      'The budget this operation spends, now: `"reads";r=1187;t=42` (r requests left, t seconds until its window ends). ' +
+      'Absent when the request was not counted (refused before its budget was reached, or the shared store out of reach)',
   },
   'RateLimit-Policy': {
     type: 'string',

@@ -31,7 +31,7 @@ export type ProtectionOptions = ProtectionSettings & {
 
 /** What a browser client may send beyond the CORS-safelisted headers, and may read of an answer. */
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'traceparent', 'X-Correlation-Id'];
-const EXPOSED_HEADERS = ['Location', 'ETag', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Allow', 'Preference-Applied', 'WWW-Authenticate', 'traceparent'];
+const EXPOSED_HEADERS = ['Location', 'ETag', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Allow', 'Preference-Applied', 'WWW-Authenticate', 'traceparent', 'X-Correlation-Id'];
 /** Browsers cap a preflight's lifetime (Chromium at 2 h): this is that cap. */
 const PREFLIGHT_MAX_AGE_SECONDS = 7_200;
 
