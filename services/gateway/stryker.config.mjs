@@ -15,6 +15,10 @@
 //   read as a ciphertext, so the outcome is the same.
 // - sealed-json.ts, openSealedJson: the JSON.parse catch block `{ return undefined; }` -> `{}`. Text that is not
 //   JSON then leaves the value undefined, which the object schemas every caller passes refuse: undefined all the same.
+// - live-events.ts, bearerExpiry: `typeof exp === 'number' && ...` -> `true && ...`. Number.isFinite is false for
+//   anything but a finite number, so the typeof check decides nothing (it only narrows the type for the compiler).
+// - live-events.ts, bearerExpiry: the catch block `{ return undefined; }` -> `{}`. exp is then left undefined, which is
+//   not finite: undefined all the same.
 import { mutationConfig } from '../../stryker.shared.ts';
 
 export default mutationConfig([

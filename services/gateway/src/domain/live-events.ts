@@ -99,12 +99,12 @@ export function streamDeadline(openedAt: number, maxStreamMs: number, tokenExpir
 
 /** A verified JWT's `exp` in epoch milliseconds; undefined when it has none (or is not a JWT). */
 export function bearerExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
+  let exp: unknown;
   try {
-    const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+    ({ exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown });
   } catch {
     return undefined;
   }
+  // Not a number, or not a finite one (1e999 reads as Infinity): no expiry to go by.
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
 }
