@@ -34,4 +34,5 @@ export default mutationConfig([
   'src/domain/entity-tags.ts',
   'src/domain/rate-limits.ts',
   'src/domain/stream-ticket.ts',
+  'src/domain/connect-ticket.ts',
 ]);

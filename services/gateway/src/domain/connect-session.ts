@@ -127,6 +127,9 @@ const ConnectAttempt = z.object({
   returnTo: z.string().max(RETURN_TO_MAX_LENGTH).optional(),
   /** The account a reconnect flow was for. */
   accountId: z.uuid().optional(),
+  /** Who started the flow, for the page's "Start again" (absent for an attempt kept by an older gateway). */
+  userId: z.uuid().optional(),
+  organisationId: z.uuid().optional(),
 });
 export type ConnectAttempt = z.infer<typeof ConnectAttempt>;
 
@@ -166,6 +169,9 @@ const ConnectResultRecord = z.object({
   returnTo: z.string().max(RETURN_TO_MAX_LENGTH).optional(),
   /** The account a reconnect flow was for, so that "Start again" reconnects it too. */
   accountId: z.uuid().optional(),
+  /** Who started the flow, for the page's "Start again" (absent for a result kept by an older gateway). */
+  userId: z.uuid().optional(),
+  organisationId: z.uuid().optional(),
   status: z.number().int().min(200).max(599),
   result: z.object({
     outcome: z.enum(['connected', 'authorized', 'denied', 'failed']),

@@ -31,3 +31,19 @@ export function openSealedJson<Schema extends z.ZodType>(cipher: TokenCipher, se
   const parsed = schema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
+
+/** A sealed value that carries its own expiry (a ticket), opened: the value, or why it was refused. */
+export type OpenedUnexpired<Value> = { readonly ok: true; readonly value: Value } | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
+
+/** The value sealed in `sealed` under `context` (see openSealedJson), unless its `expiresAt` is not after `now`. */
+export function openUnexpired<Schema extends z.ZodType<{ readonly expiresAt: number }>>(
+  cipher: TokenCipher,
+  sealed: string,
+  context: string,
+  schema: Schema,
+  now: number,
+): OpenedUnexpired<z.output<Schema>> {
+  const value = openSealedJson(cipher, sealed, context, schema);
+  if (value === undefined) return { ok: false, reason: 'invalid' };
+  return value.expiresAt <= now ? { ok: false, reason: 'expired' } : { ok: true, value };
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { TokenCipher } from '@postwire/crypto';
-import { openSealedJson, sealJson } from './sealed-json.ts';
+import { openUnexpired, sealJson } from './sealed-json.ts';
 
 /**
  * A stream ticket opens `GET /v1/events` for a browser, whose EventSource cannot send an Authorization
@@ -43,7 +43,6 @@ export type OpenedTicket = { readonly ok: true; readonly ticket: StreamTicket } 
 
 /** The ticket sealed in `sealed`, unless it is not one of ours or has expired. */
 export function openStreamTicket(cipher: TokenCipher, sealed: string, now: number): OpenedTicket {
-  const ticket = openSealedJson(cipher, sealed, SEAL_CONTEXT, StreamTicket);
-  if (!ticket) return { ok: false, reason: 'invalid' };
-  return ticket.expiresAt <= now ? { ok: false, reason: 'expired' } : { ok: true, ticket };
+  const opened = openUnexpired(cipher, sealed, SEAL_CONTEXT, StreamTicket, now);
+  return opened.ok ? { ok: true, ticket: opened.value } : opened;
 }

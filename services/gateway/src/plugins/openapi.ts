@@ -22,6 +22,7 @@ import {
   UpdatePostBody,
 } from '@postwire/api';
 import { zodSchemasPlugin } from '@postwire/service-kit';
+import { CONNECT_TICKET_TTL_MS } from '../domain/connect-ticket.ts';
 import { STREAM_TICKET_TTL_MS } from '../domain/stream-ticket.ts';
 import { type HeaderDoc, type ProblemStatus, Problem, problemResponse } from '../routes/problem-docs.ts';
 import { COMPONENT_EXAMPLES } from './openapi-examples.ts';
@@ -204,6 +205,12 @@ export const openApiPlugin = fp(
               in: 'query',
               name: 'ticket',
               description: `Sealed, from POST /v1/events/tickets: opens one event stream, within ${STREAM_TICKET_TTL_MS / 1000} s, for its user, organisation and event types`,
+            },
+            connectTicket: {
+              type: 'apiKey',
+              in: 'query',
+              name: 'ticket',
+              description: `Sealed, from POST /v1/connect/{provider}/tickets: starts a connect flow in a browser, within ${CONNECT_TICKET_TTL_MS / 1000} s, for its user, organisation, provider, returnTo and accountId`,
             },
             connectAttemptCookie: {
               type: 'apiKey',

@@ -35,6 +35,7 @@ import {
   sealConnectResult,
   sealConnectSession,
 } from '../domain/connect-session.ts';
+import { CONNECT_TICKET_TTL_MS, PAGE_CONNECT_TICKET_TTL_MS, issueConnectTicket } from '../domain/connect-ticket.ts';
 import { REQUESTED_SCOPES, SUPPORTS_PKCE } from '../domain/scopes.ts';
 import { type ConnectPage, PAGE_CONTENT_SECURITY_POLICY, type PageLinks, renderConnectResult } from './connect-page.ts';
 import { type HeaderDoc, jsonResponse, locationHeader, problemResponse, problemResponses } from './problem-docs.ts';
@@ -133,22 +134,25 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
   const now = options.now ?? Date.now;
   const ledger = createNonceLedger();
   const redirectUri = (provider: Provider) => `${options.publicUrl}/v1/connect/${provider}/callback`;
-  /** The start of a flow like this one, for a page's "Start again". */
-  const startUrl = (provider: Provider, flow: { readonly returnTo?: string | undefined; readonly accountId?: string | undefined } = {}) => {
+  /** The start URL that carries a new ticket for a flow like this one, and when the ticket expires. */
+  const ticketUrl = (provider: Provider, flow: Flow & Who, ttlMs: number) => {
+    const { ticket, sealed } = issueConnectTicket(options.cipher, { provider, ...flowOf(flow), userId: flow.userId, organisationId: flow.organisationId, now: now(), ttlMs });
     const url = new URL(`${options.publicUrl}/v1/connect/${provider}/start`);
-    if (flow.accountId) url.searchParams.set('accountId', flow.accountId);
-    if (flow.returnTo) url.searchParams.set('returnTo', flow.returnTo);
-    return url.href;
+    url.searchParams.set('ticket', sealed);
+    return { url: url.href, expiresAt: ticket.expiresAt };
   };
+  /** A page's "Start again": a flow like this one for the same user, opened in a plain browser by its ticket; none when who started it is not known. */
+  const startAgainUrl = (provider: Provider, flow: Flow & Partial<Who>) =>
+    flow.userId && flow.organisationId ? ticketUrl(provider, { ...flow, userId: flow.userId, organisationId: flow.organisationId }, PAGE_CONNECT_TICKET_TTL_MS).url : undefined;
   /** A start's returnTo, absolute and on a configured web origin, or a 400 problem: never an open redirect. */
-  const checkedReturnTo = (value: string | undefined): string | undefined => {
+  const checkedReturnTo = (value: string | undefined, location: 'querystring' | 'body' = 'querystring'): string | undefined => {
     if (value === undefined) return undefined;
     const checked = checkReturnTo(value, options.webOrigins);
     if (checked.ok) return checked.url;
     const detail = returnToRefusal(checked.reason);
     throw new ProblemError(400, 'return-to-not-allowed', 'returnTo is not allowed', detail, {
       reason: checked.reason,
-      errors: [{ location: 'querystring', field: 'returnTo', code: 'return-to-not-allowed', message: detail }],
+      errors: [{ location, field: 'returnTo', code: 'return-to-not-allowed', message: detail }],
     });
   };
   const cookie = {
@@ -170,7 +174,8 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       error instanceof ProblemError || status < 500
         ? error.message
         : 'Something went wrong on our side and nothing was connected. Start again from "Connect accounts".';
-    return sendPage(reply, status, { outcome: 'failed', provider, message }, { startAgain: startUrl(provider) });
+    // Who this browser is is not known here: the page says what happened, the web app starts again.
+    return sendPage(reply, status, { outcome: 'failed', provider, message }, {});
   });
   // The state of a flow being started, handed to the plugin's generateStateFunction.
   const startingState = new WeakMap<FastifyRequest, string>();
@@ -207,12 +212,73 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
     oauth[provider] = fastify.getDecorator<OAuth2Namespace>(name);
   }
 
+  fastify.post(
+    '/connect/:provider/tickets',
+    {
+      onRequest: fastify.authenticate,
+      schema: {
+        tags: ['connect'],
+        operationId: 'createConnectTicket',
+        summary: 'A URL that starts connecting accounts in a browser',
+        description:
+          'For a web app: a browser navigating to startConnect cannot send a bearer token, and a cookie set in answer to a ' +
+          'cross-site fetch is refused. Ask for a ticket with your bearer token, then send the browser to the `url` answered ' +
+          '(`window.location.assign(url)`, a top-level navigation): it starts the flow as startConnect does, for your user and ' +
+          `organisation (still checked then) and the \`returnTo\` and \`accountId\` given here. The ticket expires after ` +
+          `${CONNECT_TICKET_TTL_MS / 1000} s; within that time it can start the same flow again. Keep it like a token.`,
+        params: Params,
+        body: z
+          .strictObject({
+            accountId: z.uuid().optional().describe('Reconnect this existing account instead of connecting new ones'),
+            returnTo: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Where the callback sends the browser back with the outcome (see startConnect): an absolute http(s) URL on one of the configured web origins'),
+          })
+          .nullish()
+          .meta({ examples: [{ returnTo: 'https://app.example.com/settings/accounts' }] }),
+        response: {
+          201: jsonResponse(
+            z
+              .object({
+                url: z.url().describe("startConnect's URL with the ticket in it: navigate the browser there"),
+                expiresAt: z.iso.datetime().describe('When the ticket stops starting flows'),
+              })
+              .meta({
+                examples: [
+                  {
+                    url: 'https://api.postwire.dev/v1/connect/instagram/start?ticket=enc%3Av1%3Ak2026%3Aq8x0Jm3v9bQe1T4z%3AZm9yLWV4YW1wbGUtb25seQ%3A0s8Ue3h5YpQk2Vb7Nw1c9A',
+                    expiresAt: '2026-03-08T14:02:00.000Z',
+                  },
+                ],
+              }),
+            'The start URL with the ticket, for this browser only',
+            { 'Cache-Control': { type: 'string', description: '`no-store`: a ticket is a credential' } },
+          ),
+          400: problemResponse(400, 'Not a valid request: a wrong field (`invalid-request`), or a `returnTo` this gateway does not return to (`return-to-not-allowed`)'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { provider } = request.params;
+      const returnTo = checkedReturnTo(request.body?.returnTo, 'body');
+      const accountId = request.body?.accountId;
+      const { url, expiresAt } = ticketUrl(provider, { userId: caller.userId, organisationId: caller.organisationId, returnTo, accountId }, CONNECT_TICKET_TTL_MS);
+      request.log.info({ provider, reconnect: Boolean(accountId), returnTo: returnTo ? new URL(returnTo).origin : undefined }, 'connect ticket issued');
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send({ url, expiresAt: new Date(expiresAt).toISOString() });
+    },
+  );
+
   fastify.get(
     '/connect/:provider/start',
     {
-      onRequest: fastify.authenticate,
+      // The bearer token, or in a browser a connect ticket (POST /v1/connect/{provider}/tickets) in `ticket`.
+      onRequest: fastify.authenticateCaller,
       // The redirect has no body: any Accept is answered, JSON when it names JSON.
-      config: { produces: ['application/json', 'text/html'] },
+      config: { produces: ['application/json', 'text/html'], ticket: 'connect' },
       schema: {
         tags: ['connect'],
         operationId: 'startConnect',
@@ -225,9 +291,18 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
           `\`${OUTCOME_PARAMETERS.outcome}\` (\`connected\` or \`failed\`), \`${OUTCOME_PARAMETERS.provider}\`, ` +
           `\`${OUTCOME_PARAMETERS.accounts}\` (the connected account ids, comma-separated) and \`${OUTCOME_PARAMETERS.code}\` ` +
           '(the problem code when something failed: `consent-declined`, `permission-missing`, `connect-failed`, ' +
-          '`connect-timeout`, `meta-exchange-failed`, `forbidden`; beside `connected`, why some chosen accounts were not).',
+          '`connect-timeout`, `meta-exchange-failed`, `forbidden`; beside `connected`, why some chosen accounts were not). ' +
+          'A browser has no bearer token: a web app asks for a ticket (createConnectTicket) and navigates the browser to the URL ' +
+          'it answers, which carries the ticket in `ticket` instead; the flow (returnTo, accountId) is then the ticket\'s.',
+        security: [{ bearer: [] }, { connectTicket: [] }],
         params: Params,
         querystring: z.object({
+          ticket: z
+            .string()
+            .min(1)
+            .max(2048)
+            .optional()
+            .describe('A connect ticket from createConnectTicket, for this provider, instead of the bearer token (not both); returnTo and accountId then come from it'),
           accountId: z.uuid().optional().describe('Reconnect this existing account instead of connecting new ones'),
           returnTo: z
             .string()
@@ -255,21 +330,35 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
             },
             content: {},
           },
-          400: problemResponse(400, 'Not a valid start: a wrong parameter (`invalid-request`), or a `returnTo` this gateway does not return to (`return-to-not-allowed`)'),
+          400: problemResponse(
+            400,
+            'Not a valid start: a wrong parameter (`invalid-request`), a `returnTo` this gateway does not return to (`return-to-not-allowed`), ' +
+              'both a bearer token and a ticket (`ambiguous-credentials`), or a ticket beside `returnTo` or `accountId` (`invalid-request`)',
+          ),
+          401: problemResponse(401, 'No valid bearer token or connect ticket (expired, for another provider, or not one of ours): ask for a new ticket'),
+          403: problemResponse(403, "The token's (or ticket's) organisation is not the user's"),
         },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
       const { provider } = request.params;
-      const returnTo = checkedReturnTo(request.query.returnTo);
+      const ticket = request.connectTicket;
+      if (ticket && (request.query.returnTo !== undefined || request.query.accountId !== undefined)) {
+        const detail = 'A ticket names its flow: send returnTo and accountId when asking for the ticket, not beside it.';
+        throw new ProblemError(400, 'invalid-request', 'Bad Request', detail, {
+          errors: [{ location: 'querystring', field: request.query.returnTo === undefined ? 'accountId' : 'returnTo', code: 'invalid-request', message: detail }],
+        });
+      }
+      const flow = ticket ? flowOf(ticket) : request.query;
+      const returnTo = checkedReturnTo(flow.returnTo);
       const session = newConnectSession({
         provider,
         organisationId: caller.organisationId,
         userId: caller.userId,
         pkce: SUPPORTS_PKCE[provider],
         now: now(),
-        ...(request.query.accountId ? { accountId: request.query.accountId } : {}),
+        ...(flow.accountId ? { accountId: flow.accountId } : {}),
         ...(returnTo ? { returnTo } : {}),
       });
       reply.setCookie(COOKIE, sealConnectSession(options.cipher, session), { ...cookie, maxAge: CONNECT_SESSION_TTL_MS / 1000 });
@@ -279,7 +368,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       if (session.codeVerifier) authorizationUrl.searchParams.set('code_challenge', codeChallengeOf(session.codeVerifier));
       reply.clearCookie(PLUGIN_STATE_COOKIE, cookie);
       reply.clearCookie(PLUGIN_VERIFIER_COOKIE, cookie);
-      request.log.info({ provider, reconnect: Boolean(request.query.accountId), returnTo: returnTo ? new URL(returnTo).origin : undefined }, 'connect flow started');
+      request.log.info({ provider, ticket: ticket !== null, reconnect: Boolean(flow.accountId), returnTo: returnTo ? new URL(returnTo).origin : undefined }, 'connect flow started');
       if (request.headers.accept?.includes('application/json')) {
         return { authorizationUrl: authorizationUrl.toString(), expiresAt: new Date(session.expiresAt).toISOString() };
       }
@@ -352,7 +441,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         throw new ProblemError(400, 'connect-session-used', 'This connection attempt was already completed', 'Start again to connect more accounts.');
       }
       const settled = await complete(request, reply, provider, session, query);
-      return answer(request, reply, keep(reply, { ...settled, nonce: session.nonce, provider, ...flowOf(session) }));
+      return answer(request, reply, keep(reply, { ...settled, nonce: session.nonce, provider, ...flowOf(session), ...whoOf(session) }));
     },
   );
 
@@ -422,7 +511,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       // No answer yet: the accounts service may still be retrying. This browser can look again.
       const authorizedAt = now();
       const attempt = { attemptId: eventId, provider, expiresAt: authorizedAt + CONNECT_ATTEMPT_TTL_MS, answerBy: authorizedAt + GIVE_UP_AFTER_MS, nonce: session.nonce };
-      reply.setCookie(ATTEMPT_COOKIE, sealConnectAttempt(options.cipher, { ...attempt, ...flowOf(session) }), { ...cookie, maxAge: CONNECT_ATTEMPT_TTL_MS / 1000 });
+      reply.setCookie(ATTEMPT_COOKIE, sealConnectAttempt(options.cipher, { ...attempt, ...flowOf(session), ...whoOf(session) }), { ...cookie, maxAge: CONNECT_ATTEMPT_TTL_MS / 1000 });
       return { status: 202, attemptId: eventId, result: { ...granted, outcome: 'authorized', message: STILL_CONNECTING, accounts: [], failures: [] } };
     } catch (error) {
       if (!(error instanceof ProblemError)) throw error;
@@ -453,13 +542,14 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
    */
   function answer(request: FastifyRequest, reply: FastifyReply, record: ConnectResultRecord) {
     const { provider, status, result } = record;
-    const startAgain = startUrl(provider, record);
+    const startAgain = startAgainUrl(provider, record);
     if (status === 202 && record.attemptId) {
       const statusUrl = `/v1/connect/${provider}/attempts/${record.attemptId}`;
       reply.header('location', statusUrl).header('retry-after', String(REFRESH_SECONDS));
-      return sendResult(request, reply, 202, { ...result, provider, statusUrl }, { startAgain, refresh: `${REFRESH_SECONDS};url=${statusUrl}` });
+      return sendResult(request, reply, 202, { ...result, provider, statusUrl }, { ...(startAgain ? { startAgain } : {}), refresh: `${REFRESH_SECONDS};url=${statusUrl}` });
     }
-    if (record.returnTo) {
+    // Checked again: a web origin taken out of the configuration since the start is not returned to.
+    if (record.returnTo && checkReturnTo(record.returnTo, options.webOrigins).ok) {
       const accountIds = result.accounts.map((account) => account.id);
       const failed = status >= 400 || result.failures.length > 0;
       return reply.redirect(
@@ -472,7 +562,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
         303,
       );
     }
-    return sendResult(request, reply, status, { ...result, provider }, { startAgain });
+    return sendResult(request, reply, status, { ...result, provider }, startAgain ? { startAgain } : {});
   }
 
   fastify.get(
@@ -508,7 +598,7 @@ export const connectRoutes: FastifyPluginAsyncZod<ConnectRouteOptions> = async (
       if (!attempt) {
         throw new ProblemError(404, 'connect-attempt-not-found', 'This connection attempt is not known here', 'It was started in another browser or is more than 10 minutes old. Open your account list, or start again.');
       }
-      const flow = { provider, attemptId, ...flowOf(attempt), ...(attempt.nonce ? { nonce: attempt.nonce } : {}) };
+      const flow = { provider, attemptId, ...flowOf(attempt), ...whoOf(attempt), ...(attempt.nonce ? { nonce: attempt.nonce } : {}) };
       const outcome = summarise(fastify.answers.recentAnswers(attemptId));
       if (outcome.accounts.length > 0 || outcome.failures.length > 0) {
         reply.clearCookie(ATTEMPT_COOKIE, cookie);
@@ -620,8 +710,16 @@ function settle(
   return { status: 422, result: { ...common, outcome: 'failed', message: `No accounts were connected: ${[...new Set(failures.map((failure) => failure.message))].join(' ')}` } };
 }
 
+type Flow = { readonly returnTo?: string | undefined; readonly accountId?: string | undefined };
+type Who = { readonly userId: string; readonly organisationId: string };
+
+/** Who started a flow, when it is known: a page's "Start again" starts one for them. */
+function whoOf(flow: Partial<Who>): Who | Record<string, never> {
+  return flow.userId && flow.organisationId ? { userId: flow.userId, organisationId: flow.organisationId } : {};
+}
+
 /** What a flow started with and a page's "Start again" repeats: its returnTo and the account it reconnects. */
-function flowOf(flow: { readonly returnTo?: string | undefined; readonly accountId?: string | undefined }) {
+function flowOf(flow: Flow) {
   return { ...(flow.returnTo ? { returnTo: flow.returnTo } : {}), ...(flow.accountId ? { accountId: flow.accountId } : {}) };
 }
 
@@ -652,7 +750,8 @@ function wantsPage(request: FastifyRequest): boolean {
 
 /** A result page, with the policy that lets it show its inline style and nothing else run. */
 function sendPage(reply: FastifyReply, status: number, page: ConnectPage, links: PageLinks) {
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CONTENT_SECURITY_POLICY).send(renderConnectResult(page, links));
+  // Its "Start again" link carries a ticket: the page is this browser's and is not kept.
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').header('content-security-policy', PAGE_CONTENT_SECURITY_POLICY).send(renderConnectResult(page, links));
 }
 
 /**

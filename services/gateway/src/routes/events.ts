@@ -107,7 +107,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteOptions> = async (fast
     '/events',
     {
       // What the Accept check (406) compares with: a stream, not JSON.
-      config: { produces: ['text/event-stream'], streamTicket: true },
+      config: { produces: ['text/event-stream'], ticket: 'stream' },
       // A HEAD would redeem a ticket and hold a subscription open with no body to send it in.
       exposeHeadRoute: false,
       schema: {
