@@ -16,20 +16,37 @@ describe('connecting accounts in a browser', () => {
   let appOrigin = '';
 
   beforeAll(async () => {
-    // The web app: a settings page with "Connect" links, and the page it is sent back to.
+    // The web app, on another site than the gateway (localhost, the gateway 127.0.0.1): a settings page whose
+    // script asks for a connect ticket with the member's bearer token (from the page's fragment, as an app
+    // keeps its own token) and navigates there, and the page it is sent back to.
     app = createServer((request, response) => {
       const url = new URL(request.url ?? '/', appOrigin);
-      const start = (provider: string) =>
-        `${stack.gatewayUrl}/v1/connect/${provider}/start?returnTo=${encodeURIComponent(`${appOrigin}/settings/accounts?tab=connected`)}`;
+      const script = `
+        const ask = async (provider, returnTo) => {
+          const response = await fetch(${JSON.stringify(stack.gatewayUrl)} + '/v1/connect/' + provider + '/tickets', {
+            method: 'POST',
+            headers: { authorization: decodeURIComponent(location.hash.slice(1)), 'content-type': 'application/json' },
+            body: JSON.stringify({ returnTo }),
+          });
+          return { status: response.status, body: await response.json() };
+        };
+        window.ask = ask;
+        for (const button of document.querySelectorAll('button[data-provider]')) {
+          button.addEventListener('click', async () => {
+            const answer = await ask(button.dataset.provider, ${JSON.stringify(`${appOrigin}/settings/accounts?tab=connected`)});
+            location.assign(answer.body.url);
+          });
+        }`;
       response.setHeader('content-type', 'text/html; charset=utf-8');
       response.end(
         url.pathname === '/'
-          ? `<!doctype html><html lang="en"><title>Settings</title><main><h1>Settings</h1><a href="${start('instagram')}">Connect Instagram</a> <a href="${start('facebook')}">Connect Facebook</a></main></html>`
+          ? `<!doctype html><html lang="en"><title>Settings</title><main><h1>Settings</h1><button data-provider="instagram">Connect Instagram</button> <button data-provider="facebook">Connect Facebook</button></main><script>${script}</script></html>`
           : `<!doctype html><html lang="en"><title>Accounts</title><main><h1>Back in the app</h1></main></html>`,
       );
     });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    // Every loopback address: the browser may look localhost up as ::1 or 127.0.0.1.
+    await new Promise<void>((resolve) => app.listen(0, resolve));
+    appOrigin = `http://localhost:${(app.address() as AddressInfo).port}`;
     stack = await startStack({ gatewayEnvironment: { GATEWAY_WEB_ORIGINS: appOrigin } });
   }, 120_000);
 
@@ -38,14 +55,18 @@ describe('connecting accounts in a browser', () => {
     await new Promise((resolve) => app?.close(resolve));
   });
 
-  /**
-   * A page whose browser starts flows as the member: its bearer token goes with the start (what the web app's
-   * own requests carry) and nowhere else. Meta's callback has only the browser's cookies.
-   */
-  async function pageAs(member: Member): Promise<Page> {
+  /** The app's settings page, opened as the member: its script holds their bearer token. No request is altered. */
+  async function appAs(member: Member): Promise<Page> {
     const page = await browser.page();
-    await page.route(`${stack.gatewayUrl}/v1/connect/*/start*`, (route) => route.continue({ headers: { ...route.request().headers(), authorization: member.authorization } }));
+    await page.goto(`${appOrigin}/#${encodeURIComponent(member.authorization)}`);
     return page;
+  }
+
+  /** A ticket URL for a flow without a returnTo, asked for as the app's server would, with the member's token. */
+  async function ticketUrl(member: Member, provider: 'facebook' | 'instagram'): Promise<string> {
+    const answer = await stack.gateway.inject({ method: 'POST', url: `/v1/connect/${provider}/tickets`, headers: { authorization: member.authorization } });
+    expect(answer.statusCode, answer.body).toBe(201);
+    return answer.json<{ url: string }>().url;
   }
 
   const heading = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
@@ -69,9 +90,8 @@ describe('connecting accounts in a browser', () => {
 
   it('from the app to the consent page and back to the app with the connected account', async () => {
     const member = await stack.member();
-    const page = await pageAs(member);
-    await page.goto(`${appOrigin}/`);
-    await page.getByRole('link', { name: 'Connect Instagram' }).click();
+    const page = await appAs(member);
+    await page.getByRole('button', { name: 'Connect Instagram' }).click();
     await consent(page, 'allow');
     const back = await landed(page, 'app');
     expect(back.pathname).toBe('/settings/accounts');
@@ -96,41 +116,18 @@ describe('connecting accounts in a browser', () => {
     expect(authorizations()).toBe(before);
   });
 
-  it("from the app's own script: a credentialed fetch of the start (bearer, JSON), then the consent page, then back", async () => {
-    const member = await stack.member();
-    // A plain page of the app, with no help from the test: its script sends the bearer token itself, across origins.
-    const page = await browser.page();
-    await page.goto(`${appOrigin}/`);
-    const returnTo = `${appOrigin}/settings/accounts?tab=connected`;
-    const started = await page.evaluate(
-      async ({ url, authorization }) => {
-        const response = await fetch(url, { credentials: 'include', headers: { authorization, accept: 'application/json' } });
-        return { status: response.status, body: (await response.json()) as { authorizationUrl?: string } };
-      },
-      { url: `${stack.gatewayUrl}/v1/connect/instagram/start?returnTo=${encodeURIComponent(returnTo)}`, authorization: member.authorization },
-    );
-    expect(started.status).toBe(200);
-    expect(started.body.authorizationUrl).toMatch(new RegExp(`^${stack.sandbox.baseUrl}/`));
-    await page.goto(started.body.authorizationUrl ?? '');
-    await consent(page, 'allow');
-    const back = await landed(page, 'app');
-    expect(back.searchParams.get('postwire_connect')).toBe('connected');
-    expect(back.searchParams.get('postwire_provider')).toBe('instagram');
-    expect(back.searchParams.get('postwire_accounts')).toMatch(/^[0-9a-f-]{36}$/);
-  });
-
   it('declining on the consent page returns to the app with the failure', async () => {
-    const page = await pageAs(await stack.member());
-    await page.goto(`${appOrigin}/`);
-    await page.getByRole('link', { name: 'Connect Facebook' }).click();
+    const page = await appAs(await stack.member());
+    await page.getByRole('button', { name: 'Connect Facebook' }).click();
     await consent(page, 'deny');
     const back = await landed(page, 'app');
     expect(Object.fromEntries(back.searchParams)).toEqual({ tab: 'connected', postwire_connect: 'failed', postwire_provider: 'facebook', postwire_code: 'consent-declined' });
   });
 
   it('without a returnTo: a readable result page, the same on a reload, and its link starts again', async () => {
-    const page = await pageAs(await stack.member());
-    await page.goto(`${stack.gatewayUrl}/v1/connect/instagram/start`);
+    const member = await stack.member();
+    const page = await browser.page();
+    await page.goto(await ticketUrl(member, 'instagram'));
     await consent(page, 'allow');
     const callback = await landed(page, 'result');
     expect(callback.origin).toBe(stack.gatewayUrl);
@@ -154,8 +151,8 @@ describe('connecting accounts in a browser', () => {
   });
 
   it('a permission left unticked is named once, in words beside its scope name, and the page offers to start again', async () => {
-    const page = await pageAs(await stack.member());
-    await page.goto(`${stack.gatewayUrl}/v1/connect/instagram/start`);
+    const page = await browser.page();
+    await page.goto(await ticketUrl(await stack.member(), 'instagram'));
     await consent(page, 'allow', ['instagram_business_content_publish']);
     await landed(page, 'result');
     expect(await heading(page)).toBe('Nothing was connected');
@@ -166,19 +163,23 @@ describe('connecting accounts in a browser', () => {
     const text = await page.getByRole('main').innerText();
     expect(text.split('instagram_business_content_publish')).toHaveLength(2);
     expect(text.split('Postwire needs every permission')).toHaveLength(2);
-    expect(await page.getByRole('link', { name: 'Start again' }).getAttribute('href')).toBe(`${stack.gatewayUrl}/v1/connect/instagram/start`);
+    expect(await page.getByRole('link', { name: 'Start again' }).getAttribute('href')).toMatch(new RegExp(`^${stack.gatewayUrl}/v1/connect/instagram/start\\?ticket=`));
     // Still said the same way after a reload.
     await page.reload();
     expect(await page.getByRole('main').innerText()).toBe(text);
+    // The link starts again in this plain browser: the consent page.
+    await page.getByRole('link', { name: 'Start again' }).click();
+    await page.waitForURL(`${stack.sandbox.baseUrl}/**`);
   });
 
-  it('a returnTo on another origin is refused before anything starts', async () => {
-    const page = await pageAs(await stack.member());
-    const answer = await page.goto(`${stack.gatewayUrl}/v1/connect/instagram/start?returnTo=${encodeURIComponent('https://evil.example/')}`);
-    expect(answer?.status()).toBe(400);
+  it('a returnTo on another origin is refused before anything starts, and a start without a ticket or token is a 401 page', async () => {
+    const page = await appAs(await stack.member());
+    const refused = await page.evaluate(() => (globalThis as unknown as { ask: (provider: string, returnTo: string) => Promise<{ status: number; body: { code?: string } }> }).ask('instagram', 'https://evil.example/'));
+    expect(refused).toMatchObject({ status: 400, body: { code: 'return-to-not-allowed' } });
+
+    const answer = await page.goto(`${stack.gatewayUrl}/v1/connect/instagram/start`);
+    expect(answer?.status()).toBe(401);
     expect(new URL(page.url()).origin).toBe(stack.gatewayUrl);
     expect(await heading(page)).toBe('Nothing was connected');
-    expect(await page.getByRole('main').innerText()).toContain('origin is not one of the web apps');
   });
 });
-
