@@ -39,7 +39,7 @@ describe('connect tickets', () => {
     expect(openConnectTicket(cipher, sealed, { provider: 'facebook', now: now + 3_600_000 })).toStrictEqual({ ok: false, reason: 'expired' });
   });
 
-  it("are refused for another provider, tampered with, sealed with another key, or when they are a stream ticket", () => {
+  it('are refused for another provider, tampered with, sealed with another key, or when they are a stream ticket', () => {
     const cipher = newCipher();
     const caller = who();
     const { sealed } = issueConnectTicket(cipher, { ...caller, provider: 'facebook', now, ttlMs: CONNECT_TICKET_TTL_MS });
@@ -52,5 +52,11 @@ describe('connect tickets', () => {
     expect(openConnectTicket(newCipher(), sealed, { provider: 'facebook', now })).toStrictEqual(invalid);
     expect(openConnectTicket(cipher, issueStreamTicket(cipher, { ...caller, types: null, now }).sealed, { provider: 'facebook', now })).toStrictEqual(invalid);
     expect(openConnectTicket(cipher, '', { provider: 'facebook', now })).toStrictEqual(invalid);
+    // The context is part of the format every instance of a deployment shares: a ticket is what is sealed under it.
+    const { ticket } = issueConnectTicket(cipher, { ...caller, provider: 'facebook', now, ttlMs: 1000 });
+    expect(openConnectTicket(cipher, cipher.encrypt(JSON.stringify(ticket), 'gateway:connect-ticket'), { provider: 'facebook', now })).toStrictEqual({ ok: true, ticket });
+    expect(openConnectTicket(cipher, cipher.encrypt(JSON.stringify(ticket), ''), { provider: 'facebook', now })).toStrictEqual(invalid);
+    // Another field than a ticket's (strict): not a ticket.
+    expect(openConnectTicket(cipher, cipher.encrypt(JSON.stringify({ ...ticket, role: 'admin' }), 'gateway:connect-ticket'), { provider: 'facebook', now })).toStrictEqual(invalid);
   });
 });

@@ -6,7 +6,7 @@ import { withCallerClaims } from '@postwire/db';
 import { ProblemError } from '@postwire/service-kit';
 import { redeemStreamTicket } from '../db/stream-tickets.ts';
 import { type ConnectTicket, openConnectTicket } from '../domain/connect-ticket.ts';
-import { PROVIDERS, type Provider } from '../domain/connect-session.ts';
+import { PROVIDERS } from '../domain/connect-session.ts';
 import { type StreamTicket, issueStreamTicket, openStreamTicket } from '../domain/stream-ticket.ts';
 
 declare module 'fastify' {
@@ -65,7 +65,7 @@ export const streamTicketsPlugin = fp(
       const provider = PROVIDERS.find((name) => name === (request.params as { provider?: string } | undefined)?.provider);
       const renewal = `POST /v1/connect/${provider ?? '{provider}'}/tickets`;
       if (!provider) return { opened: { ok: false as const, reason: 'invalid' as const }, name: 'the connect ticket', renewal };
-      const opened = openConnectTicket(options.cipher, sealed, { provider: provider satisfies Provider, now: now() });
+      const opened = openConnectTicket(options.cipher, sealed, { provider, now: now() });
       if (opened.ok) request.connectTicket = opened.ticket;
       return { opened: opened.ok ? { ok: true as const, who: opened.ticket } : opened, name: 'the connect ticket', renewal };
     };
