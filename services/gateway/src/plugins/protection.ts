@@ -106,9 +106,9 @@ export const protectionPlugin = fp(
         allowedHeaders: ALLOWED_HEADERS,
         exposedHeaders: EXPOSED_HEADERS,
         maxAge: PREFLIGHT_MAX_AGE_SECONDS,
-        // A web app starts a connect flow with fetch(..., { credentials: 'include' }) so the browser keeps the
-        // flow's HttpOnly cookie for Meta's callback. The API itself reads no cookie (bearer tokens only), and
-        // only the configured origins are ever told credentials are allowed.
+        // A web app on the gateway's own site may start a connect flow with fetch(..., { credentials: 'include' }) so
+        // the browser keeps the flow's HttpOnly cookie (one on another site navigates to a connect ticket instead).
+        // The API itself reads no cookie (bearer tokens only), and only the configured origins are told credentials are allowed.
         credentials: true,
         // An OPTIONS without Access-Control-Request-Method is answered like a preflight, not with a text/plain 400.
         strictPreflight: false,
