@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -16,6 +15,7 @@ import { configSchema as publisherConfigSchema } from '@postwire/publisher/confi
 import { everyRateLimitAt, configSchema as gatewayConfigSchema } from '@postwire/gateway/config';
 import { GATEWAY_ROLE, connectionUrlForRole } from '@postwire/db';
 import { loggerOptions, problemServerOptions } from '@postwire/service-kit';
+import { freePort } from '@postwire/testing/processes';
 import { type TestDatabase, addMember, createLogCapture, createTestDatabase, kafkaTestEnvironment, startMetaSandbox, submitConsent, uniqueName } from '@postwire/testing';
 
 const JWT_SECRET = 'e2e-shared-secret-of-at-least-32-chars';
@@ -192,16 +192,6 @@ async function listen<Config, Extra extends object>(
   await app.register(fp(async (instance: FastifyInstance) => plugin(instance, { config, ...extra })));
   const url = (await app.listen({ host: '127.0.0.1', port })).replace('localhost', '127.0.0.1');
   return { app, url };
-}
-
-/** A loopback port free right now, for a server whose URL must be known before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export { eventually } from '@postwire/testing';
